@@ -1,0 +1,1 @@
+"""Item bank, blueprints, formative checks, summative attempts, grading and item analysis."""

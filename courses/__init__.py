@@ -1,0 +1,1 @@
+"""Pathway courses: pathways, modules, lessons, progress, and loading content from files."""

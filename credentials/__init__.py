@@ -1,0 +1,2 @@
+"""Endorsements as verifiable credentials, status lists, verification, the approved-tutor
+register, DBS checks and provider access."""

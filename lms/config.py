@@ -1,0 +1,168 @@
+"""Configuration read from the environment.
+
+Every setting the platform reads is listed in ``ENVIRONMENT`` (and in the README), so an
+operator can see the whole surface in one place.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from datetime import timedelta
+from pathlib import Path
+
+ENVIRONMENT: dict[str, str] = {
+    "LMS_ENV": "development (default), production or testing",
+    "SECRET_KEY": "signs sessions and links; required in production, at least 32 characters",
+    "DATABASE_URL": "SQLAlchemy URL; default is SQLite in instance/lms.sqlite3",
+    "CELERY_BROKER_URL": "e.g. redis://127.0.0.1:6379/0; unset runs tasks in-process",
+    "CELERY_RESULT_BACKEND": "optional result backend; defaults to the broker URL",
+    "REDIS_URL": "shared counters and caches; defaults to CELERY_BROKER_URL when that is Redis",
+    "BASE_URL": "public address used in emailed links, e.g. https://tutors.example.org",
+    "MAIL_SERVER": "SMTP host; unset keeps email in the in-app outbox",
+    "MAIL_PORT": "SMTP port (default 587)",
+    "MAIL_USERNAME": "SMTP user",
+    "MAIL_PASSWORD": "SMTP password",
+    "MAIL_USE_TLS": "1 to use STARTTLS (default 1)",
+    "MAIL_DEFAULT_SENDER": "From address (default no-reply@localhost)",
+    "INVITATION_MAX_AGE_DAYS": "days an account invitation link stays valid (default 14)",
+    "PASSWORD_RESET_MAX_AGE_MINUTES": "minutes a password-reset link stays valid (default 60)",
+    "SIGN_IN_MAX_FAILURES": "failures before an account or address is locked (default 10)",
+    "SIGN_IN_LOCK_MINUTES": "how long a lock lasts (default 15)",
+    "LOG_LEVEL": "logging level (default INFO)",
+}
+
+WEAK_SECRET_KEYS = {"dev", "secret", "changeme", "change-me", "development", "test", "password"}
+MIN_SECRET_KEY_LENGTH = 32
+
+
+class ConfigError(RuntimeError):
+    """The environment does not describe a configuration that may run."""
+
+
+def _env_bool(name: str, default: bool) -> bool:
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _env_int(name: str, default: int) -> int:
+    value = os.environ.get(name)
+    if not value:
+        return default
+    try:
+        return int(value)
+    except ValueError as exc:
+        raise ConfigError(f"{name} must be a whole number, not {value!r}") from exc
+
+
+def _development_secret_key(instance_path: Path) -> str:
+    """A random key kept in instance/ so development sessions survive a restart."""
+    instance_path.mkdir(parents=True, exist_ok=True)
+    key_file = instance_path / "secret_key"
+    if not key_file.exists():
+        key_file.write_text(secrets.token_urlsafe(48))
+        key_file.chmod(0o600)
+    return key_file.read_text().strip()
+
+
+def normalise_database_url(url: str) -> str:
+    """Accept the common ``postgres://`` and ``postgresql://`` forms and use psycopg 3."""
+    if url.startswith("postgres://"):
+        url = "postgresql://" + url[len("postgres://") :]
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url[len("postgresql://") :]
+    return url
+
+
+def build_config(instance_path: Path, overrides: dict | None = None) -> dict:
+    overrides = dict(overrides or {})
+    env_name = overrides.get("LMS_ENV") or os.environ.get("LMS_ENV", "development")
+    if env_name not in {"development", "production", "testing"}:
+        raise ConfigError(f"LMS_ENV must be development, production or testing, not {env_name!r}")
+    production = env_name == "production"
+
+    secret_key = overrides.get("SECRET_KEY") or os.environ.get("SECRET_KEY")
+    if production:
+        check_secret_key(secret_key)
+    elif not secret_key:
+        secret_key = _development_secret_key(instance_path)
+
+    database_url = overrides.get("SQLALCHEMY_DATABASE_URI") or os.environ.get("DATABASE_URL")
+    if not database_url:
+        if production:
+            raise ConfigError("DATABASE_URL must be set in production")
+        instance_path.mkdir(parents=True, exist_ok=True)
+        database_url = f"sqlite:///{instance_path / 'lms.sqlite3'}"
+    database_url = normalise_database_url(database_url)
+
+    broker_url = os.environ.get("CELERY_BROKER_URL") or None
+    redis_url = os.environ.get("REDIS_URL") or (
+        broker_url if broker_url and broker_url.startswith("redis") else None
+    )
+
+    config: dict = {
+        "LMS_ENV": env_name,
+        "SECRET_KEY": secret_key,
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        "BASE_URL": os.environ.get("BASE_URL", "http://127.0.0.1:5000").rstrip("/"),
+        "REDIS_URL": redis_url,
+        "CELERY": {
+            "broker_url": broker_url,
+            "result_backend": os.environ.get("CELERY_RESULT_BACKEND") or broker_url,
+            "task_always_eager": broker_url is None,
+            "task_eager_propagates": True,
+            "task_acks_late": True,
+            "task_reject_on_worker_lost": True,
+            "worker_prefetch_multiplier": 1,
+            "task_ignore_result": True,
+            "broker_connection_retry_on_startup": True,
+            "beat_schedule": {},
+        },
+        "MAIL_SERVER": os.environ.get("MAIL_SERVER") or None,
+        "MAIL_PORT": _env_int("MAIL_PORT", 587),
+        "MAIL_USERNAME": os.environ.get("MAIL_USERNAME") or None,
+        "MAIL_PASSWORD": os.environ.get("MAIL_PASSWORD") or None,
+        "MAIL_USE_TLS": _env_bool("MAIL_USE_TLS", True),
+        "MAIL_DEFAULT_SENDER": os.environ.get("MAIL_DEFAULT_SENDER", "no-reply@localhost"),
+        "INVITATION_MAX_AGE": timedelta(days=_env_int("INVITATION_MAX_AGE_DAYS", 14)),
+        "PASSWORD_RESET_MAX_AGE": timedelta(
+            minutes=_env_int("PASSWORD_RESET_MAX_AGE_MINUTES", 60)
+        ),
+        "EMAIL_VERIFICATION_MAX_AGE": timedelta(days=7),
+        "SIGN_IN_SLOW_AFTER": 5,
+        "SIGN_IN_MAX_FAILURES": _env_int("SIGN_IN_MAX_FAILURES", 10),
+        "SIGN_IN_LOCK": timedelta(minutes=_env_int("SIGN_IN_LOCK_MINUTES", 15)),
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": production,
+        "REMEMBER_COOKIE_HTTPONLY": True,
+        "REMEMBER_COOKIE_SAMESITE": "Lax",
+        "REMEMBER_COOKIE_SECURE": production,
+        "PERMANENT_SESSION_LIFETIME": timedelta(hours=12),
+        "WTF_CSRF_TIME_LIMIT": None,
+        "MAX_CONTENT_LENGTH": 20 * 1024 * 1024,
+        "LOG_LEVEL": os.environ.get("LOG_LEVEL", "INFO"),
+        "TESTING": env_name == "testing",
+    }
+    if env_name == "testing":
+        config["WTF_CSRF_ENABLED"] = True
+    config.update(overrides)
+    if database_url.startswith("sqlite"):
+        config["SQLALCHEMY_ENGINE_OPTIONS"] = {
+            k: v for k, v in config["SQLALCHEMY_ENGINE_OPTIONS"].items() if k != "pool_size"
+        }
+    return config
+
+
+def check_secret_key(secret_key: str | None) -> None:
+    if not secret_key:
+        raise ConfigError("SECRET_KEY must be set in production")
+    if len(secret_key) < MIN_SECRET_KEY_LENGTH or secret_key.lower() in WEAK_SECRET_KEYS:
+        raise ConfigError(
+            f"SECRET_KEY is too weak: use at least {MIN_SECRET_KEY_LENGTH} random characters"
+        )
+    if len(set(secret_key)) < 10:
+        raise ConfigError("SECRET_KEY is too weak: it repeats too few characters")

@@ -1,0 +1,87 @@
+"""A demonstration trust, built through the same services as real data."""
+
+from __future__ import annotations
+
+import click
+from sqlalchemy import select
+
+from lms import clock, services
+from lms.extensions import db
+from lms.models import Phase, Role, Trust, User
+
+DEMO_TRUST = "Northern Lights Learning Trust"
+OTHER_TRUST = "Riverside Schools Partnership"
+DOMAIN = "demo.example"
+
+SCHOOLS = [
+    # urn, name, phase, local authority, postcode, cluster
+    ("990101", "Aldbrook Primary School", Phase.PRIMARY, "Leeds", "LS6 2AB", "North hub"),
+    ("990102", "Bramley Fields Primary Academy", Phase.PRIMARY, "Leeds", "LS13 3DP", "North hub"),
+    ("990103", "Calder Vale Academy", Phase.SECONDARY, "Wakefield", "WF1 4QT", "North hub"),
+    ("990104", "Denby Dale Primary School", Phase.PRIMARY, "Kirklees", "HD8 8RX", "South hub"),
+    ("990105", "Elmfield Secondary School", Phase.SECONDARY, "Kirklees", "HD1 5NL", "South hub"),
+    ("990106", "Fernside Special School", Phase.SPECIAL, "Bradford", "BD7 1AY", None),
+]
+OTHER_SCHOOLS = [
+    ("990201", "Riverside Primary School", Phase.PRIMARY, "York", "YO1 7HH", None),
+    ("990202", "Ouse Valley Academy", Phase.ALL_THROUGH, "York", "YO24 1AB", None),
+]
+
+ACCOUNTS = [
+    # email local part, name, role, scope key
+    ("admin", "Priya Shah", Role.PROGRAMME_ADMIN, None),
+    ("central", "Tom Okafor", Role.CENTRAL_TEAM, "trust"),
+    ("trustee", "Margaret Ellis", Role.TRUSTEE, "trust"),
+    ("cluster.lead", "Hannah Brooks", Role.CLUSTER_LEAD, "North hub"),
+    ("head.aldbrook", "James Whitaker", Role.SCHOOL_LEADER, "990101"),
+    ("head.calder", "Sara Nowak", Role.SCHOOL_LEADER, "990103"),
+    ("tutor.aldbrook", "Amira Hussain", Role.TUTOR, "990101"),
+    ("tutor.calder", "Daniel Reid", Role.TUTOR, "990103"),
+    ("provider", "Leah Martin", Role.PROVIDER, "provider"),
+    ("central.riverside", "Owen Price", Role.CENTRAL_TEAM, "other"),
+]
+
+
+def load(password: str) -> list[User] | None:
+    """Create the demo trust once; return the accounts made, or None if it already exists."""
+    if db.session.scalar(select(Trust.id).where(Trust.name == DEMO_TRUST)):
+        return None
+    trust = services.create_trust(DEMO_TRUST, actor=None)
+    clusters = {name: services.add_cluster(trust, name, actor=None)
+                for name in ("North hub", "South hub")}
+    schools = {}
+    for urn, name, phase, la, postcode, cluster in SCHOOLS:
+        schools[urn] = services.add_school(
+            trust, urn=urn, name=name, phase=phase, local_authority=la, postcode=postcode,
+            cluster=clusters.get(cluster), actor=None,
+        )
+    other = services.create_trust(OTHER_TRUST, actor=None)
+    for urn, name, phase, la, postcode, _ in OTHER_SCHOOLS:
+        schools[urn] = services.add_school(
+            other, urn=urn, name=name, phase=phase, local_authority=la, postcode=postcode,
+            actor=None,
+        )
+    provider = services.create_provider("Bright Futures Tutoring", actor=None)
+    users = []
+    for local, name, role, scope in ACCOUNTS:
+        user = services.create_user(f"{local}@{DOMAIN}", name, actor=None, password=password)
+        user.email_verified_at = clock.now()
+        services.grant_membership(
+            user,
+            role,
+            actor=None,
+            trust=other if scope == "other" else trust,
+            cluster=clusters.get(scope or ""),
+            school=schools.get(scope or ""),
+            provider=provider,
+        )
+        users.append(user)
+    return users
+
+
+def print_accounts(password: str) -> None:
+    click.echo("")
+    click.echo("Demo accounts (password for all: %s)" % password)
+    for local, name, role, _ in ACCOUNTS:
+        click.echo(f"  {role.label:<18} {local + '@' + DOMAIN:<32} {name}")
+    click.echo("")

@@ -1,0 +1,39 @@
+"""Enqueue background work only once the transaction that asked for it has committed.
+
+A task enqueued before commit could run before its data exists, or for a change that was then
+rolled back; so services call ``enqueue_after_commit`` and the session sends the task on commit.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from celery import Task
+from sqlalchemy import event
+from sqlalchemy.orm import Session
+
+from lms.extensions import db
+
+log = logging.getLogger(__name__)
+_KEY = "lms.after_commit"
+
+
+def enqueue_after_commit(task: Task, *args: Any, **kwargs: Any) -> None:
+    db.session().info.setdefault(_KEY, []).append((task, args, kwargs))
+
+
+@event.listens_for(Session, "after_commit")
+def _send_pending(session: Session) -> None:
+    pending = session.info.pop(_KEY, [])
+    for task, args, kwargs in pending:
+        try:
+            task.apply_async(args=args, kwargs=kwargs)
+        except Exception:  # a lost broker must not undo a committed change
+            log.exception("could not enqueue %s; a periodic sweep will pick it up", task.name)
+
+
+@event.listens_for(Session, "after_rollback")
+def _drop_pending(session: Session) -> None:
+    if not session.in_transaction():
+        session.info.pop(_KEY, None)

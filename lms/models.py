@@ -1,0 +1,295 @@
+"""Organisations, people and their roles, the audit log, and the email outbox."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+from flask_login import UserMixin
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from lms import clock
+from lms.extensions import db
+from lms.types import UTCDateTime, enum_column
+
+
+class Phase(enum.StrEnum):
+    PRIMARY = "primary"
+    SECONDARY = "secondary"
+    ALL_THROUGH = "all_through"
+    SPECIAL = "special"
+
+    @property
+    def label(self) -> str:
+        return self.value.replace("_", "-").capitalize()
+
+
+class Role(enum.StrEnum):
+    TUTOR = "tutor"
+    SCHOOL_LEADER = "school_leader"
+    CENTRAL_TEAM = "central_team"
+    CLUSTER_LEAD = "cluster_lead"
+    TRUSTEE = "trustee"
+    PROVIDER = "provider"
+    PROGRAMME_ADMIN = "programme_admin"
+
+    @property
+    def label(self) -> str:
+        return ROLE_LABELS[self]
+
+    @property
+    def scope(self) -> str:
+        """The kind of organisation a membership of this role is scoped to."""
+        return ROLE_SCOPES[self]
+
+
+ROLE_LABELS = {
+    Role.TUTOR: "Tutor",
+    Role.SCHOOL_LEADER: "School leader",
+    Role.CENTRAL_TEAM: "Central team",
+    Role.CLUSTER_LEAD: "Cluster lead",
+    Role.TRUSTEE: "Trustee / auditor",
+    Role.PROVIDER: "Tutoring provider",
+    Role.PROGRAMME_ADMIN: "Programme admin",
+}
+
+ROLE_SCOPES = {
+    Role.TUTOR: "school",
+    Role.SCHOOL_LEADER: "school",
+    Role.CENTRAL_TEAM: "trust",
+    Role.CLUSTER_LEAD: "cluster",
+    Role.TRUSTEE: "trust",
+    Role.PROVIDER: "provider",
+    Role.PROGRAMME_ADMIN: "platform",
+}
+
+
+class Trust(db.Model):
+    __tablename__ = "trusts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=clock.now)
+
+    clusters: Mapped[list[Cluster]] = relationship(
+        back_populates="trust", order_by="Cluster.name"
+    )
+    schools: Mapped[list[School]] = relationship(back_populates="trust", order_by="School.name")
+
+    def __repr__(self) -> str:
+        return f"<Trust {self.id} {self.name!r}>"
+
+
+class Cluster(db.Model):
+    """An optional grouping of a trust's schools (a hub), led by a cluster lead."""
+
+    __tablename__ = "clusters"
+    __table_args__ = (UniqueConstraint("trust_id", "name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    trust_id: Mapped[int] = mapped_column(ForeignKey("trusts.id"), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+
+    trust: Mapped[Trust] = relationship(back_populates="clusters")
+    schools: Mapped[list[School]] = relationship(back_populates="cluster", order_by="School.name")
+
+
+class School(db.Model):
+    __tablename__ = "schools"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: Unique Reference Number from Get Information About Schools: six digits.
+    urn: Mapped[str] = mapped_column(String(6), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    phase: Mapped[Phase] = mapped_column(enum_column(Phase, "school_phase"))
+    local_authority: Mapped[str] = mapped_column(String(120))
+    postcode: Mapped[str] = mapped_column(String(10))
+    #: Where the school belongs now; ``SchoolAffiliation`` keeps where it belonged before.
+    trust_id: Mapped[int] = mapped_column(ForeignKey("trusts.id"), index=True)
+    cluster_id: Mapped[int | None] = mapped_column(ForeignKey("clusters.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=clock.now)
+
+    trust: Mapped[Trust] = relationship(back_populates="schools")
+    cluster: Mapped[Cluster | None] = relationship(back_populates="schools")
+    affiliations: Mapped[list[SchoolAffiliation]] = relationship(
+        back_populates="school", order_by="SchoolAffiliation.started_at"
+    )
+
+    def __repr__(self) -> str:
+        return f"<School {self.urn} {self.name!r}>"
+
+
+class SchoolAffiliation(db.Model):
+    """One period in which a school belonged to a trust (and maybe a cluster)."""
+
+    __tablename__ = "school_affiliations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    school_id: Mapped[int] = mapped_column(ForeignKey("schools.id"), index=True)
+    trust_id: Mapped[int] = mapped_column(ForeignKey("trusts.id"), index=True)
+    cluster_id: Mapped[int | None] = mapped_column(ForeignKey("clusters.id"))
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=clock.now)
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    school: Mapped[School] = relationship(back_populates="affiliations")
+    trust: Mapped[Trust] = relationship()
+    cluster: Mapped[Cluster | None] = relationship()
+
+
+class Provider(db.Model):
+    """A tutoring provider organisation that verifies tutors' credentials."""
+
+    __tablename__ = "providers"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=clock.now)
+
+
+class User(UserMixin, db.Model):
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: Stored lower-cased, so uniqueness is case-insensitive.
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    #: Argon2id hash; empty until the person sets a password from an invitation.
+    password_hash: Mapped[str | None] = mapped_column(String(255))
+    email_verified_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    deactivated_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    last_signed_in_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=clock.now)
+
+    memberships: Mapped[list[Membership]] = relationship(
+        back_populates="user",
+        primaryjoin="and_(User.id == Membership.user_id, Membership.ended_at.is_(None))",
+        viewonly=True,
+    )
+
+    @property
+    def is_active(self) -> bool:  # Flask-Login refuses sign-in to inactive users
+        return self.deactivated_at is None
+
+    def has_role(self, *roles: Role) -> bool:
+        return any(m.role in roles for m in self.memberships)
+
+    @property
+    def is_programme_admin(self) -> bool:
+        return self.has_role(Role.PROGRAMME_ADMIN)
+
+    def __repr__(self) -> str:
+        return f"<User {self.id}>"
+
+
+class Membership(db.Model):
+    """A role a person holds, scoped to a trust, cluster, school, provider or the platform."""
+
+    __tablename__ = "memberships"
+    __table_args__ = (
+        CheckConstraint(
+            "(role = 'programme_admin' AND trust_id IS NULL AND cluster_id IS NULL"
+            " AND school_id IS NULL AND provider_id IS NULL)"
+            " OR (role IN ('central_team', 'trustee') AND trust_id IS NOT NULL"
+            " AND cluster_id IS NULL AND school_id IS NULL AND provider_id IS NULL)"
+            " OR (role = 'cluster_lead' AND trust_id IS NOT NULL AND cluster_id IS NOT NULL"
+            " AND school_id IS NULL AND provider_id IS NULL)"
+            " OR (role IN ('school_leader', 'tutor') AND trust_id IS NOT NULL"
+            " AND school_id IS NOT NULL AND cluster_id IS NULL AND provider_id IS NULL)"
+            " OR (role = 'provider' AND provider_id IS NOT NULL AND trust_id IS NULL"
+            " AND cluster_id IS NULL AND school_id IS NULL)",
+            name="scope_matches_role",
+        ),
+        Index("ix_memberships_user_active", "user_id", "ended_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    role: Mapped[Role] = mapped_column(enum_column(Role, "membership_role"))
+    #: The trust the scope sits in (also set for cluster and school scopes, for fast filtering).
+    trust_id: Mapped[int | None] = mapped_column(ForeignKey("trusts.id"), index=True)
+    cluster_id: Mapped[int | None] = mapped_column(ForeignKey("clusters.id"), index=True)
+    school_id: Mapped[int | None] = mapped_column(ForeignKey("schools.id"), index=True)
+    provider_id: Mapped[int | None] = mapped_column(ForeignKey("providers.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=clock.now)
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    user: Mapped[User] = relationship(foreign_keys=[user_id])
+    trust: Mapped[Trust | None] = relationship()
+    cluster: Mapped[Cluster | None] = relationship()
+    school: Mapped[School | None] = relationship()
+    provider: Mapped[Provider | None] = relationship()
+
+    @property
+    def scope_name(self) -> str:
+        if self.school is not None:
+            return self.school.name
+        if self.cluster is not None:
+            return f"{self.cluster.name} ({self.trust.name})"
+        if self.trust is not None:
+            return self.trust.name
+        if self.provider is not None:
+            return self.provider.name
+        return "Whole platform"
+
+
+class UsedToken(db.Model):
+    """A signed link that has been used; its id can never be used again."""
+
+    __tablename__ = "used_tokens"
+
+    token_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    purpose: Mapped[str] = mapped_column(String(32))
+    used_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=clock.now)
+
+
+class AuditEntry(db.Model):
+    """An append-only, hash-chained record of one state change.
+
+    Entries hold ids, never personal data, so a person can be erased without breaking the chain.
+    """
+
+    __tablename__ = "audit_entries"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: Position in the chain, gap-free from 1; unique so two writers cannot fork it.
+    seq: Mapped[int] = mapped_column(unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    actor_id: Mapped[int | None] = mapped_column(index=True)
+    action: Mapped[str] = mapped_column(String(64), index=True)
+    object_type: Mapped[str] = mapped_column(String(64))
+    object_id: Mapped[str] = mapped_column(String(64))
+    #: The trust the object belongs to, so a trust's auditors can search their own entries.
+    trust_id: Mapped[int | None] = mapped_column(index=True)
+    #: ``{field: [before, after]}`` for every field the change touched.
+    changes: Mapped[dict] = mapped_column(JSON, default=dict)
+    reason: Mapped[str | None] = mapped_column(Text)
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64))
+
+    __table_args__ = (Index("ix_audit_entries_object", "object_type", "object_id"),)
+
+
+class EmailStatus(enum.StrEnum):
+    QUEUED = "queued"
+    SENT = "sent"
+    #: Kept in the in-app outbox because no SMTP server is configured.
+    OUTBOX = "outbox"
+    FAILED = "failed"
+
+
+class OutboxEmail(db.Model):
+    __tablename__ = "outbox_emails"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    to_address: Mapped[str] = mapped_column(String(254))
+    subject: Mapped[str] = mapped_column(String(200))
+    body_text: Mapped[str] = mapped_column(Text)
+    body_html: Mapped[str] = mapped_column(Text)
+    template: Mapped[str] = mapped_column(String(100))
+    status: Mapped[EmailStatus] = mapped_column(
+        enum_column(EmailStatus, "email_status"), default=EmailStatus.QUEUED
+    )
+    attempts: Mapped[int] = mapped_column(default=0)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=clock.now)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

@@ -1,0 +1,59 @@
+"""The one way the platform sends email: rendered from text and HTML templates, stored, then
+delivered by a background task through SMTP, or kept in the in-app outbox when no SMTP server
+is configured (so the demo shows every invitation)."""
+
+from __future__ import annotations
+
+import smtplib
+from email.message import EmailMessage
+
+from flask import current_app, render_template
+
+from lms import clock
+from lms.extensions import db
+from lms.jobs import enqueue_after_commit
+from lms.models import EmailStatus, OutboxEmail
+
+
+def send_email(to: str, subject: str, template: str, **context) -> OutboxEmail:
+    """Render ``emails/<template>.txt`` and ``.html`` for ``to`` and queue delivery."""
+    context.setdefault("base_url", current_app.config["BASE_URL"])
+    email = OutboxEmail(
+        to_address=to,
+        subject=subject,
+        template=template,
+        body_text=render_template(f"emails/{template}.txt", subject=subject, **context),
+        body_html=render_template(f"emails/{template}.html", subject=subject, **context),
+    )
+    db.session.add(email)
+    db.session.flush()
+    from lms.tasks import deliver_email
+
+    enqueue_after_commit(deliver_email, email.id)
+    return email
+
+
+def deliver(email: OutboxEmail) -> OutboxEmail:
+    """Send a queued email once; an email already sent or held is left as it is."""
+    if email.status != EmailStatus.QUEUED:
+        return email
+    config = current_app.config
+    email.attempts += 1
+    if not config["MAIL_SERVER"]:
+        email.status = EmailStatus.OUTBOX
+        return email
+    message = EmailMessage()
+    message["Subject"] = email.subject
+    message["From"] = config["MAIL_DEFAULT_SENDER"]
+    message["To"] = email.to_address
+    message.set_content(email.body_text)
+    message.add_alternative(email.body_html, subtype="html")
+    with smtplib.SMTP(config["MAIL_SERVER"], config["MAIL_PORT"], timeout=20) as smtp:
+        if config["MAIL_USE_TLS"]:
+            smtp.starttls()
+        if config["MAIL_USERNAME"]:
+            smtp.login(config["MAIL_USERNAME"], config["MAIL_PASSWORD"] or "")
+        smtp.send_message(message)
+    email.status = EmailStatus.SENT
+    email.sent_at = clock.now()
+    return email

@@ -1,0 +1,148 @@
+"""What every request and response gets: sign-in loading, security headers, error pages."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, jsonify, render_template, request
+from flask_login import current_user
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
+
+from lms.authz import Access
+from lms.extensions import db, login_manager
+from lms.models import Role, User
+
+log = logging.getLogger(__name__)
+
+CONTENT_SECURITY_POLICY = "; ".join(
+    [
+        "default-src 'self'",
+        "script-src 'self'",
+        "style-src 'self'",
+        "img-src 'self' data:",
+        "font-src 'self'",
+        "connect-src 'self'",
+        "object-src 'none'",
+        "base-uri 'self'",
+        "form-action 'self'",
+        "frame-ancestors 'none'",
+    ]
+)
+
+SECURITY_HEADERS = {
+    "Content-Security-Policy": CONTENT_SECURITY_POLICY,
+    "X-Frame-Options": "DENY",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "strict-origin-when-cross-origin",
+    "Permissions-Policy": "camera=(), microphone=(), geolocation=(), payment=()",
+    "Cross-Origin-Opener-Policy": "same-origin",
+}
+
+ERROR_TITLES = {
+    400: ("Something was wrong with that request", "Check what you entered and try again."),
+    403: ("You cannot do that", "Your account does not have permission for this page."),
+    404: ("Page not found", "Check the address, or go back to your home page."),
+    405: ("That is not allowed here", "Go back to your home page and try again."),
+    413: ("That file is too large", "Upload a smaller file."),
+    429: ("Too many requests", "Wait a little and try again."),
+    500: ("Sorry, something went wrong", "Try again later. The problem has been logged."),
+}
+
+
+@login_manager.user_loader
+def _load_user(user_id: str) -> User | None:
+    try:
+        return db.session.get(User, int(user_id))
+    except (TypeError, ValueError):
+        return None
+
+
+def _wants_json() -> bool:
+    return request.path.startswith("/api/") or (
+        request.accept_mimetypes.best == "application/json"
+    )
+
+
+def error_response(code: int, detail: str | None = None):
+    title, hint = ERROR_TITLES.get(code, ERROR_TITLES[500])
+    if _wants_json():
+        body = {"type": "about:blank", "title": title, "status": code, "detail": detail or hint}
+        response = jsonify(body)
+        response.status_code = code
+        response.mimetype = "application/problem+json"
+        return response
+    return render_template("errors/error.html", code=code, title=title,
+                           hint=detail or hint), code
+
+
+def init_app(app: Flask) -> None:
+    login_manager.login_view = "lms.sign_in"
+    login_manager.login_message = "Sign in to see that page."
+    login_manager.login_message_category = "info"
+    login_manager.session_protection = "strong"
+
+    @app.after_request
+    def _security_headers(response):
+        for header, value in SECURITY_HEADERS.items():
+            response.headers.setdefault(header, value)
+        if app.config["SESSION_COOKIE_SECURE"]:
+            response.headers.setdefault(
+                "Strict-Transport-Security", "max-age=31536000; includeSubDomains"
+            )
+        if current_user.is_authenticated:
+            response.headers.setdefault("Cache-Control", "private, no-store")
+        return response
+
+    @app.errorhandler(CSRFError)
+    def _csrf_error(error):
+        return error_response(400, "The form expired or was sent from another site. "
+                                   "Go back, reload the page and try again.")
+
+    @app.errorhandler(HTTPException)
+    def _http_error(error: HTTPException):
+        if error.code is None or error.code < 400:
+            return error
+        response = error_response(error.code, getattr(error, "description_override", None))
+        if error.code == 429 and getattr(error, "retry_after", None):
+            response = app.make_response(response)
+            response.headers["Retry-After"] = str(error.retry_after)
+        return response
+
+    @app.errorhandler(Exception)
+    def _unexpected(error: Exception):
+        log.exception("unexpected error on %s %s", request.method, request.endpoint)
+        db.session.rollback()
+        return error_response(500)
+
+    @app.context_processor
+    def _template_globals():
+        return {"Role": Role, "nav_items": navigation()}
+
+    @app.get("/healthz")
+    def healthz():
+        return {"status": "ok"}
+
+    healthz.access = Access.PUBLIC  # type: ignore[attr-defined]
+
+
+def navigation() -> list[tuple[str, str]]:
+    """The links in the header for the signed-in user's roles."""
+    from flask import url_for
+
+    if not current_user.is_authenticated:
+        return [("Sign in", url_for("lms.sign_in"))]
+    items = [("Home", url_for("lms.home"))]
+    if current_user.has_role(Role.PROGRAMME_ADMIN):
+        items += [("Trusts", url_for("lms.trusts")), ("Outbox", url_for("lms.outbox"))]
+    for membership in current_user.memberships:
+        if membership.role in (Role.CENTRAL_TEAM, Role.TRUSTEE) and membership.trust_id:
+            items.append((membership.trust.name, url_for("lms.trust", trust_id=membership.trust_id)))
+    items += [("Account", url_for("lms.account"))]
+    seen: set[str] = set()
+    unique = []
+    for label, href in items:
+        if href not in seen:
+            seen.add(href)
+            unique.append((label, href))
+    return unique

@@ -1,0 +1,160 @@
+"""Test harness.
+
+The schema is built once per run by the real Alembic migrations, on SQLite by default or on
+PostgreSQL when ``TEST_DATABASE_URL`` is set; each test then starts from the empty, migrated
+database. Services that a test needs (PostgreSQL, Redis) are required on CI (``CI`` set): a
+missing one fails the run instead of skipping.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+from flask.testing import FlaskClient
+from sqlalchemy import text
+
+from lms import clock, create_app
+from lms.config import normalise_database_url
+from lms.counters import MemoryCounterStore
+from lms.extensions import db
+
+ON_CI = bool(os.environ.get("CI"))
+TEST_PASSWORD = "correct horse battery staple"
+
+
+def need_service(name: str, check) -> None:
+    """Skip locally, fail on CI, when a real service a test needs is not answering."""
+    try:
+        check()
+    except Exception as exc:  # noqa: BLE001 - any failure means the service is unusable
+        message = f"{name} is not available: {exc}"
+        if ON_CI:
+            pytest.fail(message, pytrace=False)
+        pytest.skip(message)
+
+
+def redis_url() -> str:
+    return os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory) -> str:
+    url = os.environ.get("TEST_DATABASE_URL")
+    if url:
+        return normalise_database_url(url)
+    return f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.sqlite3'}"
+
+
+@pytest.fixture(scope="session")
+def app(database_url, tmp_path_factory):
+    instance = tmp_path_factory.mktemp("instance")
+    app = create_app(
+        {
+            "LMS_ENV": "testing",
+            "SECRET_KEY": "test-secret-key-that-is-long-enough-0123456789",
+            "SQLALCHEMY_DATABASE_URI": database_url,
+            "BASE_URL": "http://localhost",
+            "SERVER_NAME": None,
+        }
+    )
+    app.instance_path = str(instance)
+    app.test_client_class = CsrfClient
+    with app.app_context():
+        _build_schema(app, database_url)
+    return app
+
+
+def _build_schema(app, database_url: str) -> None:
+    from flask_migrate import upgrade
+
+    if database_url.startswith("postgresql"):
+        with db.engine.begin() as conn:
+            conn.execute(text("DROP SCHEMA public CASCADE"))
+            conn.execute(text("CREATE SCHEMA public"))
+    upgrade()
+    db.engine.dispose()
+    if database_url.startswith("sqlite"):
+        path = Path(database_url.removeprefix("sqlite:///"))
+        shutil.copy(path, path.with_suffix(".template"))
+
+
+def _reset_database(app) -> None:
+    url = app.config["SQLALCHEMY_DATABASE_URI"]
+    db.session.remove()
+    if url.startswith("sqlite"):
+        db.engine.dispose()
+        path = Path(url.removeprefix("sqlite:///"))
+        for suffix in ("-wal", "-shm"):
+            Path(str(path) + suffix).unlink(missing_ok=True)
+        shutil.copy(path.with_suffix(".template"), path)
+        return
+    tables = ", ".join(
+        f'"{t.name}"' for t in db.metadata.sorted_tables if t.name != "alembic_version"
+    )
+    with db.engine.begin() as conn:
+        conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+
+
+@pytest.fixture(autouse=True)
+def _fresh_state(request, app):
+    """Every test starts with an empty database, a fresh clock and fresh counters."""
+    if "app" not in request.fixturenames and "db_session" not in request.fixturenames:
+        yield
+        return
+    clock.reset()
+    app.extensions["lms.counters"] = MemoryCounterStore()
+    with app.app_context():
+        _reset_database(app)
+    ctx = app.app_context()
+    ctx.push()
+    yield
+    db.session.remove()
+    ctx.pop()
+    clock.reset()
+
+
+@pytest.fixture
+def db_session(app):
+    return db.session
+
+
+class CsrfClient(FlaskClient):
+    """A test client that sends the CSRF token a real form would carry."""
+
+    _token: str | None = None
+
+    def csrf_token(self) -> str:
+        if self._token is None:
+            page = super().get("/sign-in", follow_redirects=True).get_data(as_text=True)
+            match = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page)
+            assert match, "no CSRF token on the sign-in page"
+            self._token = match.group(1)
+        return self._token
+
+    def post(self, *args, csrf: bool = True, **kwargs):
+        data = kwargs.get("data")
+        if csrf and (data is None or isinstance(data, dict)):
+            kwargs["data"] = {"csrf_token": self.csrf_token(), **(data or {})}
+        return super().post(*args, **kwargs)
+
+
+@pytest.fixture
+def client(app) -> CsrfClient:
+    return app.test_client()
+
+
+@pytest.fixture
+def sign_in(client):
+    """Sign ``user`` in through the real form; returns the client."""
+
+    def _sign_in(user, password: str = TEST_PASSWORD):
+        response = client.post("/sign-in", data={"email": user.email, "password": password})
+        assert response.status_code == 302, response.get_data(as_text=True)
+        client._token = None  # the session changed; fetch a fresh token next time
+        return client
+
+    return _sign_in

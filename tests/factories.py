@@ -1,0 +1,99 @@
+"""Factories: small callables that build valid objects through the real services."""
+
+from __future__ import annotations
+
+import itertools
+
+from argon2 import PasswordHasher
+
+from lms import clock, services
+from lms.extensions import db
+from lms.models import Cluster, Membership, Phase, Provider, Role, School, Trust, User
+
+_counter = itertools.count(1)
+_HASHES: dict[str, str] = {}
+
+
+def _n() -> int:
+    return next(_counter)
+
+
+def make_trust(name: str | None = None) -> Trust:
+    return services.create_trust(name or f"Trust {_n()}", actor=None)
+
+
+def make_cluster(trust: Trust | None = None, name: str | None = None) -> Cluster:
+    return services.add_cluster(trust or make_trust(), name or f"Cluster {_n()}", actor=None)
+
+
+def make_school(
+    trust: Trust | None = None,
+    *,
+    cluster: Cluster | None = None,
+    urn: str | None = None,
+    phase: Phase = Phase.PRIMARY,
+    name: str | None = None,
+) -> School:
+    number = _n()
+    return services.add_school(
+        trust or (cluster.trust if cluster else make_trust()),
+        urn=urn or f"{800000 + number:06d}",
+        name=name or f"School {number}",
+        phase=phase,
+        local_authority="Leeds",
+        postcode="LS1 4AP",
+        cluster=cluster,
+        actor=None,
+    )
+
+
+def make_provider(name: str | None = None) -> Provider:
+    return services.create_provider(name or f"Provider {_n()}", actor=None)
+
+
+def make_user(
+    email: str | None = None,
+    *,
+    name: str | None = None,
+    password: str | None = "correct horse battery staple",
+) -> User:
+    number = _n()
+    user = services.create_user(email or f"person{number}@school.example", name or
+                                f"Person {number}", actor=None)
+    if password is not None:
+        if password not in _HASHES:
+            _HASHES[password] = PasswordHasher().hash(password)
+        user.password_hash = _HASHES[password]
+        user.email_verified_at = clock.now()
+    db.session.flush()
+    return user
+
+
+def make_member(
+    role: Role,
+    *,
+    trust: Trust | None = None,
+    cluster: Cluster | None = None,
+    school: School | None = None,
+    provider: Provider | None = None,
+    user: User | None = None,
+    **user_kwargs,
+) -> User:
+    """A person holding ``role`` in the given scope (made up if not given)."""
+    user = user or make_user(**user_kwargs)
+    scope = role.scope
+    if scope == "school" and school is None:
+        school = make_school(trust)
+    if scope == "cluster" and cluster is None:
+        cluster = make_cluster(trust)
+    if scope == "trust" and trust is None:
+        trust = make_trust()
+    if scope == "provider" and provider is None:
+        provider = make_provider()
+    services.grant_membership(user, role, actor=None, trust=trust, cluster=cluster,
+                              school=school, provider=provider)
+    return user
+
+
+def membership_of(user: User, role: Role) -> Membership:
+    return next(m for m in user.memberships if m.role == role)
