@@ -121,10 +121,18 @@ class ChainReport:
 
 
 def verify_chain(entries: Iterable[AuditEntry] | None = None) -> ChainReport:
-    if entries is None:
-        entries = db.session.scalars(
-            select(AuditEntry).order_by(AuditEntry.seq).execution_options(yield_per=1000)
-        )
+    if entries is not None:
+        return _check_chain(entries)
+    result = db.session.scalars(
+        select(AuditEntry).order_by(AuditEntry.seq).execution_options(yield_per=1000)
+    )
+    try:
+        return _check_chain(result)
+    finally:
+        result.close()
+
+
+def _check_chain(entries: Iterable[AuditEntry]) -> ChainReport:
     expected_prev = GENESIS_HASH
     expected_seq = 1
     count = 0

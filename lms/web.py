@@ -128,8 +128,10 @@ def init_app(app: Flask) -> None:
 
 def navigation() -> list[tuple[str, str]]:
     """The links in the header for the signed-in user's roles."""
-    from flask import url_for
+    from flask import has_request_context, url_for
 
+    if not has_request_context():
+        return []
     if not current_user.is_authenticated:
         return [("Sign in", url_for("lms.sign_in"))]
     items = [("Home", url_for("lms.home"))]
