@@ -14,6 +14,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import event, select, text
+from sqlalchemy.orm import Session
 
 from lms import clock
 from lms.extensions import db
@@ -21,6 +22,7 @@ from lms.models import AuditEntry
 
 GENESIS_HASH = "0" * 64
 _ADVISORY_LOCK_KEY = 7_305_191
+_TAIL_KEY = "lms.audit_tail"
 
 
 def _jsonable(value: Any) -> Any:
@@ -67,14 +69,18 @@ def record(
     reason: str | None = None,
     trust_id: int | None = None,
 ) -> AuditEntry:
-    """Append an entry for ``action`` on ``obj`` (flushed so its id exists) and return it."""
+    """Append an entry for ``action`` on ``obj`` and return it (written at the next flush)."""
     db.session.flush()
-    _lock_chain()
-    last = db.session.execute(
-        select(AuditEntry.seq, AuditEntry.hash).order_by(AuditEntry.seq.desc()).limit(1)
-    ).first()
+    session = db.session()
+    tail = session.info.get(_TAIL_KEY)
+    if tail is None:
+        _lock_chain()
+        last = db.session.execute(
+            select(AuditEntry.seq, AuditEntry.hash).order_by(AuditEntry.seq.desc()).limit(1)
+        ).first()
+        tail = (last.seq, last.hash) if last else (0, GENESIS_HASH)
     entry = AuditEntry(
-        seq=(last.seq + 1) if last else 1,
+        seq=tail[0] + 1,
         created_at=clock.now(),
         actor_id=getattr(actor, "id", actor),
         action=action,
@@ -83,12 +89,19 @@ def record(
         trust_id=trust_id if trust_id is not None else _trust_of(obj),
         changes=_jsonable({k: list(v) for k, v in (changes or {}).items()}),
         reason=reason,
-        prev_hash=last.hash if last else GENESIS_HASH,
+        prev_hash=tail[1],
     )
     entry.hash = entry_hash(entry)
     db.session.add(entry)
-    db.session.flush()
+    session.info[_TAIL_KEY] = (entry.seq, entry.hash)
     return entry
+
+
+@event.listens_for(Session, "after_commit")
+@event.listens_for(Session, "after_soft_rollback")
+def _forget_tail(session: Session, *args) -> None:
+    """The tail read under this transaction's lock is only good until the transaction ends."""
+    session.info.pop(_TAIL_KEY, None)
 
 
 def _trust_of(obj: Any) -> int | None:

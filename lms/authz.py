@@ -20,7 +20,10 @@ from flask_login import current_user
 from lms.models import (
     AuditEntry,
     Cluster,
+    Enrolment,
     Membership,
+    Nomination,
+    NominationImport,
     OutboxEmail,
     Provider,
     Role,
@@ -37,6 +40,10 @@ class Action(enum.StrEnum):
     MANAGE = "manage"
     #: Move a school to another trust: a platform-level change.
     TRANSFER = "transfer"
+    #: Nominate tutors at a school, and follow up those nominations.
+    NOMINATE = "nominate"
+    #: Approve or reject nominations, extend or withdraw enrolments: the central team's call.
+    DECIDE = "decide"
 
 
 class Access(enum.StrEnum):
@@ -133,7 +140,7 @@ def require(action: Action, obj: Any) -> Any:
 def _trust(user: User, action: Action, trust: Trust) -> bool:
     if action == Action.VIEW:
         return trust.id in trust_ids_for(user, Role.CENTRAL_TEAM, Role.TRUSTEE)
-    if action == Action.MANAGE:
+    if action in (Action.MANAGE, Action.NOMINATE, Action.DECIDE):
         return trust.id in trust_ids_for(user, Role.CENTRAL_TEAM)
     return False
 
@@ -151,6 +158,8 @@ def _school(user: User, action: Action, school: School) -> bool:
         return False
     if _trust(user, action, school.trust):
         return True
+    if action == Action.NOMINATE:
+        return school.id in school_ids_for(user, Role.SCHOOL_LEADER)
     if action != Action.VIEW:
         return False
     return school.cluster_id in cluster_ids_for(user) or school.id in school_ids_for(
@@ -199,4 +208,33 @@ def _audit_entry(user: User, action: Action, entry: AuditEntry) -> bool:
 
 @policy(OutboxEmail)
 def _outbox_email(user: User, action: Action, email: OutboxEmail) -> bool:
+    return False
+
+
+@policy(Nomination)
+def _nomination(user: User, action: Action, nomination: Nomination) -> bool:
+    if action == Action.VIEW:
+        return _school(user, Action.VIEW, nomination.school)
+    if action == Action.NOMINATE:
+        return _school(user, Action.NOMINATE, nomination.school)
+    if action == Action.DECIDE:
+        return nomination.trust_id in trust_ids_for(user, Role.CENTRAL_TEAM)
+    return False
+
+
+@policy(NominationImport)
+def _nomination_import(user: User, action: Action, nomination_import: NominationImport) -> bool:
+    return action in (Action.VIEW, Action.NOMINATE) and _school(
+        user, Action.NOMINATE, nomination_import.school
+    )
+
+
+@policy(Enrolment)
+def _enrolment(user: User, action: Action, enrolment: Enrolment) -> bool:
+    if action == Action.VIEW:
+        return enrolment.user_id == user.id or _school(user, Action.VIEW, enrolment.school)
+    if action == Action.DECIDE:
+        return enrolment.trust_id in trust_ids_for(user, Role.CENTRAL_TEAM)
+    if action == Action.NOMINATE:
+        return _school(user, Action.NOMINATE, enrolment.school)
     return False

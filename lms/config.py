@@ -29,6 +29,7 @@ ENVIRONMENT: dict[str, str] = {
     "PASSWORD_RESET_MAX_AGE_MINUTES": "minutes a password-reset link stays valid (default 60)",
     "SIGN_IN_MAX_FAILURES": "failures before an account or address is locked (default 10)",
     "SIGN_IN_LOCK_MINUTES": "how long a lock lasts (default 15)",
+    "TRAINING_WINDOW_DAYS": "days a tutor has to finish training and pass (default 28)",
     "LOG_LEVEL": "logging level (default INFO)",
 }
 
@@ -119,7 +120,13 @@ def build_config(instance_path: Path, overrides: dict | None = None) -> dict:
             "worker_prefetch_multiplier": 1,
             "task_ignore_result": True,
             "broker_connection_retry_on_startup": True,
-            "beat_schedule": {},
+            "beat_schedule": {
+                "expire-invitations": {"task": "lms.tasks.expire_invitations",
+                                       "schedule": 15 * 60},
+                "lapse-enrolments": {"task": "lms.tasks.lapse_enrolments", "schedule": 15 * 60},
+                "deadline-reminders": {"task": "lms.tasks.send_deadline_reminders",
+                                       "schedule": 60 * 60},
+            },
         },
         "MAIL_SERVER": os.environ.get("MAIL_SERVER") or None,
         "MAIL_PORT": _env_int("MAIL_PORT", 587),
@@ -132,6 +139,7 @@ def build_config(instance_path: Path, overrides: dict | None = None) -> dict:
             minutes=_env_int("PASSWORD_RESET_MAX_AGE_MINUTES", 60)
         ),
         "EMAIL_VERIFICATION_MAX_AGE": timedelta(days=7),
+        "TRAINING_WINDOW_DAYS": _env_int("TRAINING_WINDOW_DAYS", 28),
         "SIGN_IN_SLOW_AFTER": 5,
         "SIGN_IN_MAX_FAILURES": _env_int("SIGN_IN_MAX_FAILURES", 10),
         "SIGN_IN_LOCK": timedelta(minutes=_env_int("SIGN_IN_LOCK_MINUTES", 15)),
@@ -149,6 +157,9 @@ def build_config(instance_path: Path, overrides: dict | None = None) -> dict:
     }
     if env_name == "testing":
         config["WTF_CSRF_ENABLED"] = True
+        # Still Argon2id, with cheap settings so the suite is quick.
+        config["PASSWORD_HASHER_PARAMS"] = {"time_cost": 1, "memory_cost": 1024,
+                                            "parallelism": 1}
     config.update(overrides)
     if database_url.startswith("sqlite"):
         config["SQLALCHEMY_ENGINE_OPTIONS"] = {

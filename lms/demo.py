@@ -76,6 +76,7 @@ def load(password: str) -> list[User] | None:
             provider=provider,
         )
         users.append(user)
+    load_pipeline(password)
     return users
 
 
@@ -85,3 +86,67 @@ def print_accounts(password: str) -> None:
     for local, name, role, _ in ACCOUNTS:
         click.echo(f"  {role.label:<18} {local + '@' + DOMAIN:<32} {name}")
     click.echo("")
+
+
+def load_pipeline(password: str) -> None:
+    """Nominees at every stage in the demo trust, through the real services."""
+    from datetime import timedelta
+
+    from lms import nominations
+    from lms.models import EnrolmentStatus, School
+    from lms.nominations import candidate_from
+
+    trust = db.session.scalar(select(Trust).where(Trust.name == DEMO_TRUST))
+    leader = db.session.scalar(select(User).where(User.email == f"head.aldbrook@{DOMAIN}"))
+    aldbrook = db.session.scalar(select(School).where(School.urn == "990101"))
+    calder = db.session.scalar(select(School).where(School.urn == "990103"))
+
+    def nominate(school, name, email, qts=False, phase="primary", subject="Reading"):
+        candidate = candidate_from(
+            name=name, email=email, role_in_school="teacher" if qts else "teaching_assistant",
+            holds_qts="yes" if qts else "no", trn="2345678" if qts else "",
+            tutoring_phase=phase, subject_focus=subject)
+        return nominations.nominate_tutor(school, candidate, actor=leader)
+
+    def enrol(nomination, existing_password=False):
+        token = _latest_token(nomination)
+        return nominations.accept_nomination(
+            token, password=None if existing_password else password, privacy_consent=True)
+
+    # In training: the two demo tutor accounts.
+    enrol(nominate(aldbrook, "Amira Hussain", f"tutor.aldbrook@{DOMAIN}"), True)
+    enrol(nominate(calder, "Daniel Reid", f"tutor.calder@{DOMAIN}", phase="secondary",
+                   subject="GCSE maths"), True)
+    # Invited, not yet accepted.
+    nominate(aldbrook, "Grace Obi", f"grace.obi@{DOMAIN}")
+    nominate(calder, "Ben Carter", f"ben.carter@{DOMAIN}", qts=True, phase="secondary",
+             subject="Science")
+    # Close to the deadline, and lapsed.
+    late = enrol(nominate(aldbrook, "Chloe Adams", f"chloe.adams@{DOMAIN}"))
+    late.opened_at -= timedelta(days=23)
+    late.deadline_at -= timedelta(days=23)
+    gone = enrol(nominate(calder, "Ryan Shaw", f"ryan.shaw@{DOMAIN}", phase="secondary"))
+    gone.opened_at -= timedelta(days=30)
+    gone.deadline_at -= timedelta(days=30)
+    db.session.flush()
+    nominations.lapse_overdue_enrolments()
+    # Withdrawn.
+    withdrawn = enrol(nominate(aldbrook, "Ella Green", f"ella.green@{DOMAIN}"))
+    nominations.withdraw_enrolment(withdrawn, reason="Left the school", actor=None)
+    # Awaiting approval, once the trust asks for it.
+    services.set_nomination_approval(trust, True, actor=None)
+    nominate(calder, "Isaac Moore", f"isaac.moore@{DOMAIN}", phase="secondary",
+             subject="English")
+    nominate(aldbrook, "Maya Singh", f"maya.singh@{DOMAIN}")
+    assert gone.status == EnrolmentStatus.LAPSED
+
+
+def _latest_token(nomination) -> str:
+    import re
+
+    from lms.models import OutboxEmail
+
+    email = db.session.scalars(
+        select(OutboxEmail).where(OutboxEmail.to_address == nomination.candidate_email)
+        .order_by(OutboxEmail.id.desc())).first()
+    return re.search(r"/join/(\S+)", email.body_text).group(1)

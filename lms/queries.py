@@ -2,12 +2,26 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from sqlalchemy import Select, or_, select
 from sqlalchemy.orm import selectinload
 
 from lms.authz import cluster_ids_for, is_admin, school_ids_for, trust_ids_for
 from lms.extensions import db
-from lms.models import AuditEntry, Membership, OutboxEmail, Role, School, Trust, User
+from lms.models import (
+    AuditEntry,
+    Enrolment,
+    EnrolmentStatus,
+    Membership,
+    Nomination,
+    NominationStatus,
+    OutboxEmail,
+    Role,
+    School,
+    Trust,
+    User,
+)
 
 
 def visible_schools(user: User) -> Select:
@@ -82,3 +96,56 @@ def users_by_id(ids: set[int]) -> dict[int, User]:
     if not ids:
         return {}
     return {u.id: u for u in db.session.scalars(select(User).where(User.id.in_(ids)))}
+
+
+# --- nominations and enrolments -----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PipelineRow:
+    """One candidate at a school and where they are: nomination, then enrolment."""
+
+    nomination: Nomination
+    enrolment: Enrolment | None
+
+    @property
+    def stage(self) -> str:
+        if self.enrolment is not None:
+            return self.enrolment.status.label
+        return self.nomination.status.label
+
+
+def pipeline(*, school: School | None = None, trust: Trust | None = None,
+             limit: int = 500) -> list[PipelineRow]:
+    """Candidates of a school or a whole trust, newest first, with their enrolments."""
+    query = (
+        select(Nomination, Enrolment)
+        .outerjoin(Enrolment, Enrolment.nomination_id == Nomination.id)
+        .options(selectinload(Nomination.school))
+        .order_by(Nomination.created_at.desc(), Nomination.id.desc())
+        .limit(limit)
+    )
+    if school is not None:
+        query = query.where(Nomination.school_id == school.id)
+    if trust is not None:
+        query = query.where(Nomination.trust_id == trust.id)
+    return [PipelineRow(n, e) for n, e in db.session.execute(query).all()]
+
+
+def awaiting_approval(trust: Trust) -> list[Nomination]:
+    return list(
+        db.session.scalars(
+            select(Nomination)
+            .where(Nomination.trust_id == trust.id,
+                   Nomination.status == NominationStatus.SUBMITTED)
+            .options(selectinload(Nomination.school))
+            .order_by(Nomination.created_at, Nomination.id)
+        )
+    )
+
+
+def active_enrolment(user: User) -> Enrolment | None:
+    return db.session.scalar(
+        select(Enrolment).where(Enrolment.user_id == user.id,
+                                Enrolment.status == EnrolmentStatus.ACTIVE)
+    )

@@ -20,15 +20,23 @@ from lms.extensions import db
 from lms.models import UsedToken
 
 MIN_PASSWORD_LENGTH = 12
-_hasher = PasswordHasher()  # Argon2id with the library's memory-hard defaults
+_hashers: dict[tuple, tuple[PasswordHasher, str]] = {}
 
-# A real hash of a random password, checked when an email is unknown so timing reveals nothing.
-_DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))
+
+def _hasher() -> tuple[PasswordHasher, str]:
+    """Argon2id with the library's memory-hard defaults (cheaper settings only in tests), and
+    a hash of a random password to check when an email is unknown, so timing reveals nothing."""
+    params = current_app.config.get("PASSWORD_HASHER_PARAMS") or {}
+    key = tuple(sorted(params.items()))
+    if key not in _hashers:
+        hasher = PasswordHasher(**params)
+        _hashers[key] = (hasher, hasher.hash(secrets.token_urlsafe(16)))
+    return _hashers[key]
 
 
 def hash_password(password: str) -> str:
     check_password_strength(password)
-    return _hasher.hash(password)
+    return _hasher()[0].hash(password)
 
 
 def check_password_strength(password: str) -> None:
@@ -43,7 +51,8 @@ def check_password_strength(password: str) -> None:
 
 def password_matches(password_hash: str | None, password: str) -> bool:
     try:
-        return _hasher.verify(password_hash or _DUMMY_HASH, password) and bool(password_hash)
+        hasher, dummy = _hasher()
+        return hasher.verify(password_hash or dummy, password) and bool(password_hash)
     except (VerifyMismatchError, VerificationError, InvalidHashError):
         return False
 

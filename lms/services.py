@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 
 from email_validator import EmailNotValidError, validate_email
-from flask import current_app, url_for
+from flask import current_app
 from sqlalchemy import func, select
 
 from lms import audit, clock
@@ -26,7 +26,7 @@ from lms.models import (
     Trust,
     User,
 )
-from lms.notifications import send_email
+from lms.notifications import link_to, send_email
 from lms.security import (
     check_password_strength,
     clear_sign_in_failures,
@@ -215,6 +215,14 @@ def _active_memberships_at_school(school: School) -> list[Membership]:
     )
 
 
+def set_nomination_approval(trust: Trust, required: bool, *, actor: User | None) -> Trust:
+    """Whether the trust's central team approves each nomination before it is sent."""
+    changes = audit.diff(trust, requires_nomination_approval=bool(required))
+    if changes:
+        audit.record("trust.settings_changed", trust, actor=actor, changes=changes)
+    return trust
+
+
 def create_provider(name: str, *, actor: User | None) -> Provider:
     name = _required(name, "name", "provider name")
     if db.session.scalar(select(Provider.id).where(func.lower(Provider.name) == name.lower())):
@@ -376,7 +384,7 @@ def invite_staff(
 
 def send_invitation(user: User, membership: Membership | None = None) -> None:
     token = make_token(INVITATION, {"user": user.id})
-    link = current_app.config["BASE_URL"] + url_for("lms.accept_invitation", token=token)
+    link = link_to("lms.accept_invitation", token=token)
     days = current_app.config["INVITATION_MAX_AGE"].days
     send_email(
         user.email,
@@ -421,7 +429,7 @@ def request_password_reset(email: str) -> None:
     if user is None or not user.is_active:
         return
     token = make_token(PASSWORD_RESET, {"user": user.id, "pw": (user.password_hash or "")[-12:]})
-    link = current_app.config["BASE_URL"] + url_for("lms.reset_password", token=token)
+    link = link_to("lms.reset_password", token=token)
     minutes = int(current_app.config["PASSWORD_RESET_MAX_AGE"].total_seconds() // 60)
     send_email(user.email, "Reset your password", "password_reset", user=user, link=link,
                minutes=minutes)
@@ -460,7 +468,7 @@ def change_password(user: User, current_password: str, new_password: str) -> Use
 
 def request_email_verification(user: User) -> None:
     token = make_token(EMAIL_VERIFICATION, {"user": user.id, "email": user.email})
-    link = current_app.config["BASE_URL"] + url_for("lms.verify_email", token=token)
+    link = link_to("lms.verify_email", token=token)
     send_email(user.email, "Confirm your email address", "verify_email", user=user, link=link)
 
 

@@ -21,3 +21,45 @@ def deliver_email(self, email_id: int) -> str:
         raise self.retry(exc=exc) from exc
     db.session.commit()
     return email.status.value
+
+
+@shared_task(acks_late=True)
+def run_nomination_import(import_id: int) -> str:
+    """Validate and import a CSV of nominations, committing progress as it goes so the
+    leader's page can show it; rerunning after a crash skips rows already imported."""
+    from lms.models import NominationImport
+    from lms.nominations import run_import
+
+    nomination_import = db.session.get(NominationImport, import_id)
+    if nomination_import is None:
+        return "missing"
+    run_import(nomination_import, on_progress=lambda _: db.session.commit())
+    db.session.commit()
+    return nomination_import.status.value
+
+
+@shared_task(acks_late=True)
+def expire_invitations() -> int:
+    from lms.nominations import expire_invitations as expire
+
+    count = expire()
+    db.session.commit()
+    return count
+
+
+@shared_task(acks_late=True)
+def lapse_enrolments() -> int:
+    from lms.nominations import lapse_overdue_enrolments
+
+    count = lapse_overdue_enrolments()
+    db.session.commit()
+    return count
+
+
+@shared_task(acks_late=True)
+def send_deadline_reminders() -> int:
+    from lms.nominations import send_deadline_reminders as remind
+
+    count = remind()
+    db.session.commit()
+    return count

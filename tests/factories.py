@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import itertools
 
-from argon2 import PasswordHasher
-
 from lms import clock, services
 from lms.extensions import db
+from lms.security import hash_password
 from lms.models import Cluster, Membership, Phase, Provider, Role, School, Trust, User
 
 _counter = itertools.count(1)
@@ -62,7 +61,7 @@ def make_user(
                                 f"Person {number}", actor=None)
     if password is not None:
         if password not in _HASHES:
-            _HASHES[password] = PasswordHasher().hash(password)
+            _HASHES[password] = hash_password(password)
         user.password_hash = _HASHES[password]
         user.email_verified_at = clock.now()
     db.session.flush()
@@ -97,3 +96,47 @@ def make_member(
 
 def membership_of(user: User, role: Role) -> Membership:
     return next(m for m in user.memberships if m.role == role)
+
+
+def make_candidate(**overrides):
+    from lms.nominations import candidate_from
+
+    number = _n()
+    fields = {
+        "name": f"Candidate {number}",
+        "email": f"candidate{number}@school.example",
+        "role_in_school": "teaching_assistant",
+        "holds_qts": "no",
+        "trn": "",
+        "tutoring_phase": "primary",
+        "subject_focus": "Reading",
+    }
+    fields.update(overrides)
+    return candidate_from(**fields)
+
+
+def make_nomination(school: School | None = None, *, actor: User | None = None, **overrides):
+    from lms.nominations import nominate_tutor
+
+    return nominate_tutor(school or make_school(), make_candidate(**overrides), actor=actor)
+
+
+def invitation_token(nomination) -> str:
+    from lms.models import OutboxEmail
+    from sqlalchemy import select
+    import re
+
+    email = db.session.scalars(
+        select(OutboxEmail).where(OutboxEmail.to_address == nomination.candidate_email)
+        .order_by(OutboxEmail.id.desc())
+    ).first()
+    return re.search(r"/join/([^\s\"<]+)", email.body_text).group(1)
+
+
+def make_enrolment(school: School | None = None, **overrides):
+    from lms.nominations import accept_nomination
+
+    nomination = make_nomination(school, **overrides)
+    db.session.commit()
+    return accept_nomination(invitation_token(nomination), password="tutor password 2026",
+                             privacy_consent=True)

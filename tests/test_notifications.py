@@ -27,14 +27,19 @@ def test_email_renders_text_and_html_and_lands_in_the_outbox_without_smtp(db_ses
     assert email.attempts == 1
 
 
-def test_email_is_delivered_only_after_the_change_commits(db_session):
+def test_smtp_delivery_happens_only_after_the_change_commits(db_session, app, monkeypatch):
+    sent = _fake_smtp(app, monkeypatch)
     _send()
     assert _outbox()[0].status == EmailStatus.QUEUED
+    assert sent == []
     db_session.rollback()
-    assert _outbox() == []
+    assert _outbox() == [] and sent == []
+    _send()
+    db_session.commit()
+    assert sent == ["reader@school.example"]
 
 
-def test_delivering_twice_sends_once(db_session, app, monkeypatch):
+def _fake_smtp(app, monkeypatch) -> list:
     sent = []
 
     class FakeSMTP:
@@ -58,8 +63,14 @@ def test_delivering_twice_sends_once(db_session, app, monkeypatch):
 
     monkeypatch.setattr("lms.notifications.smtplib.SMTP", FakeSMTP)
     monkeypatch.setitem(app.config, "MAIL_SERVER", "smtp.example")
+    return sent
+
+
+def test_delivering_twice_sends_once(db_session, app, monkeypatch):
+    sent = _fake_smtp(app, monkeypatch)
     email = _send()
     db_session.commit()
+    db_session.refresh(email)
     assert email.status == EmailStatus.SENT
     deliver(email)
     assert sent == ["reader@school.example"]
