@@ -117,13 +117,26 @@ def init_app(app: Flask) -> None:
 
     @app.context_processor
     def _template_globals():
-        return {"Role": Role, "nav_items": navigation()}
+        return {"Role": Role, "nav_items": navigation(), "training_window": training_window()}
 
     @app.get("/healthz")
     def healthz():
         return {"status": "ok"}
 
     healthz.access = Access.PUBLIC  # type: ignore[attr-defined]
+
+
+def training_window():
+    """A tutor's open enrolment, so every page can show the days left."""
+    from flask import has_request_context
+
+    if not has_request_context() or not current_user.is_authenticated:
+        return None
+    if not current_user.has_role(Role.TUTOR):
+        return None
+    from lms.queries import active_enrolment
+
+    return active_enrolment(current_user)
 
 
 def navigation() -> list[tuple[str, str]]:
