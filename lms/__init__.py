@@ -54,12 +54,17 @@ def create_app(config: dict | None = None) -> Flask:
 
     web.init_app(app)
 
+    import courses.views  # noqa: F401
     import lms.tasks  # noqa: F401  (registers the core's tasks)
     import lms.views  # noqa: F401
+    from courses import bp as courses_bp
+    from courses.cli import courses_cli
     from lms.cli import register_cli
 
     app.register_blueprint(bp)
+    app.register_blueprint(courses_bp)
     register_cli(app)
+    app.cli.add_command(courses_cli)
     return app
 
 

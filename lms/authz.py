@@ -44,6 +44,8 @@ class Action(enum.StrEnum):
     NOMINATE = "nominate"
     #: Approve or reject nominations, extend or withdraw enrolments: the central team's call.
     DECIDE = "decide"
+    #: Work through the course and assessments of an enrolment: its tutor only.
+    STUDY = "study"
 
 
 class Access(enum.StrEnum):
@@ -119,7 +121,7 @@ def policy(model: type) -> Callable:
 def can(user: User, action: Action, obj: Any) -> bool:
     if obj is None or user is None or not getattr(user, "is_authenticated", False):
         return False
-    if is_admin(user):
+    if is_admin(user) and action != Action.STUDY:
         return True
     rule = _policies.get(type(obj))
     if rule is None:
@@ -231,6 +233,8 @@ def _nomination_import(user: User, action: Action, nomination_import: Nomination
 
 @policy(Enrolment)
 def _enrolment(user: User, action: Action, enrolment: Enrolment) -> bool:
+    if action == Action.STUDY:
+        return enrolment.user_id == user.id
     if action == Action.VIEW:
         return enrolment.user_id == user.id or _school(user, Action.VIEW, enrolment.school)
     if action == Action.DECIDE:

@@ -411,14 +411,17 @@ def open_enrolment(nomination: Nomination, user: User) -> Enrolment:
         Enrolment.user_id == user.id, Enrolment.status == EnrolmentStatus.ACTIVE
     )):
         raise DomainError("You are already in training. Finish that course first.")
+    from courses.services import current_version
+
     now = clock.now()
+    course = current_version(nomination.pathway)
     enrolment = Enrolment(
         user=user,
         nomination=nomination,
         school_id=nomination.school_id,
         trust_id=nomination.trust_id,
         pathway=nomination.pathway,
-        course_version=None,
+        course_version=course.version if course else None,
         opened_at=now,
         deadline_at=now + window_length(),
         status=EnrolmentStatus.ACTIVE,

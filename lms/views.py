@@ -523,20 +523,29 @@ def nominate(school_id: int):
 @access(Access.SIGNED_IN)
 def school_nominations(school_id: int):
     school = require(Action.VIEW, db.session.get(School, school_id))
+    rows = queries.pipeline(school=school)
     return render_template(
         "lms/school_nominations.html",
         school=school,
-        rows=queries.pipeline(school=school),
+        rows=rows,
+        progress=_progress_of(rows),
         can_nominate=can(current_user, Action.NOMINATE, school),
     )
+
+
+def _progress_of(rows) -> dict:
+    from courses.queries import progress_summaries
+
+    return progress_summaries([r.enrolment.id for r in rows if r.enrolment is not None])
 
 
 @bp.get("/trusts/<int:trust_id>/tutors")
 @access(Access.SIGNED_IN)
 def trust_tutors(trust_id: int):
     trust = require(Action.VIEW, db.session.get(Trust, trust_id))
-    return render_template("lms/school_nominations.html", trust=trust, school=None,
-                           rows=queries.pipeline(trust=trust), can_nominate=False)
+    rows = queries.pipeline(trust=trust)
+    return render_template("lms/school_nominations.html", trust=trust, school=None, rows=rows,
+                           progress=_progress_of(rows), can_nominate=False)
 
 
 @bp.get("/schools/<int:school_id>/nominations/template.csv")

@@ -1,0 +1,258 @@
+"""Loading course versions, pinning enrolments to them, and tutors' progress."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from sqlalchemy import select
+
+from courses.content import CONTENT_ROOT, ContentError, PathwaySpec, read_pathways, render_markdown
+from courses.models import CourseModule, CourseVersion, Lesson, LessonProgress, Resource
+from lms import audit, clock
+from lms.errors import DomainError
+from lms.extensions import db
+from lms.models import Enrolment, Pathway
+
+#: Time counted for one sitting with a lesson is capped, so a tab left open does not count.
+MAX_SITTING = timedelta(minutes=45)
+
+
+@dataclass(frozen=True)
+class LoadResult:
+    pathway: Pathway
+    version: str
+    created: bool
+
+
+def load_content(root: Path = CONTENT_ROOT) -> list[LoadResult]:
+    """Load every pathway under ``root``. A pathway whose files are unchanged is left as it is;
+    changed files become a new version, made current for new enrolments."""
+    results = []
+    for spec in read_pathways(root):
+        existing = db.session.scalar(select(CourseVersion).where(
+            CourseVersion.pathway == spec.pathway, CourseVersion.version == spec.version))
+        if existing is None:
+            existing = _create_version(spec)
+            created = True
+        else:
+            created = False
+        for other in db.session.scalars(select(CourseVersion).where(
+                CourseVersion.pathway == spec.pathway, CourseVersion.is_current.is_(True))):
+            if other.id != existing.id:
+                other.is_current = False
+        if not existing.is_current:
+            existing.is_current = True
+            audit.record("course_version.made_current", existing, actor=None,
+                         changes={"version": (None, existing.version)})
+        results.append(LoadResult(spec.pathway, spec.version, created))
+    return results
+
+
+def _create_version(spec: PathwaySpec) -> CourseVersion:
+    version = CourseVersion(
+        pathway=spec.pathway, version=spec.version, title=spec.title,
+        intro_html=render_markdown(spec.intro), target_minutes=spec.target_minutes,
+        total_minutes=spec.total_minutes, is_current=False,
+    )
+    db.session.add(version)
+    for position, module_spec in enumerate(spec.modules, start=1):
+        module = CourseModule(course_version=version, slug=module_spec.slug,
+                              title=module_spec.title, summary=module_spec.summary,
+                              position=position, requires_previous=position > 1)
+        db.session.add(module)
+        for lesson_spec in module_spec.lessons:
+            video = None
+            if lesson_spec.video:
+                video = {
+                    "title": str(lesson_spec.video.get("title") or lesson_spec.title),
+                    "url": lesson_spec.video.get("url"),
+                    "file": lesson_spec.video.get("file"),
+                    "captions": lesson_spec.video.get("captions"),
+                    "transcript_html": render_markdown(str(lesson_spec.video["transcript"])),
+                }
+            db.session.add(Lesson(
+                module=module, slug=lesson_spec.slug, title=lesson_spec.title,
+                position=lesson_spec.order, estimated_minutes=lesson_spec.estimated_minutes,
+                outcomes=lesson_spec.outcomes, body_html=render_markdown(lesson_spec.body),
+                video=video,
+            ))
+        for position_r, resource in enumerate(module_spec.resources):
+            db.session.add(Resource(module=module, title=resource.title,
+                                    filename=resource.filename, mimetype=resource.mimetype,
+                                    content=resource.content, position=position_r,
+                                    listed=resource.listed))
+    db.session.flush()
+    audit.record("course_version.loaded", version, actor=None,
+                 changes={"pathway": (None, spec.pathway), "version": (None, spec.version)})
+    return version
+
+
+def current_version(pathway: Pathway) -> CourseVersion | None:
+    return db.session.scalar(select(CourseVersion).where(
+        CourseVersion.pathway == pathway, CourseVersion.is_current.is_(True)))
+
+
+def pin_course_version(enrolment: Enrolment) -> CourseVersion:
+    """The version this enrolment studies: the one it started on, pinned at first use."""
+    if enrolment.course_version:
+        version = db.session.scalar(select(CourseVersion).where(
+            CourseVersion.pathway == enrolment.pathway,
+            CourseVersion.version == enrolment.course_version))
+        if version is not None:
+            return version
+    version = current_version(enrolment.pathway)
+    if version is None:
+        raise DomainError("The course for this pathway has not been published yet.")
+    changes = audit.diff(enrolment, course_version=version.version)
+    if changes:
+        audit.record("enrolment.course_pinned", enrolment, actor=None, changes=changes)
+    return version
+
+
+# --- progress -----------------------------------------------------------------------------
+
+
+@dataclass
+class ModuleProgress:
+    module: CourseModule
+    unlocked: bool
+    done: dict[int, LessonProgress] = field(default_factory=dict)
+
+    @property
+    def lessons_done(self) -> int:
+        return sum(1 for p in self.done.values() if p.completed_at is not None)
+
+    @property
+    def complete(self) -> bool:
+        return self.lessons_done == len(self.module.lessons)
+
+    def is_done(self, lesson: Lesson) -> bool:
+        progress = self.done.get(lesson.id)
+        return progress is not None and progress.completed_at is not None
+
+
+@dataclass
+class CourseProgress:
+    enrolment: Enrolment
+    version: CourseVersion
+    modules: list[ModuleProgress]
+    last_lesson: Lesson | None
+
+    @property
+    def minutes_done(self) -> int:
+        return sum(lesson.estimated_minutes for m in self.modules for lesson in m.module.lessons
+                   if m.is_done(lesson))
+
+    @property
+    def percent(self) -> int:
+        total = self.version.total_minutes or 1
+        return min(100, round(100 * self.minutes_done / total))
+
+    @property
+    def complete(self) -> bool:
+        return all(m.complete for m in self.modules)
+
+    @property
+    def next_lesson(self) -> Lesson | None:
+        """Where to continue: the first unfinished lesson of an open module."""
+        for module in self.modules:
+            if not module.unlocked:
+                return None
+            for lesson in module.module.lessons:
+                if not module.is_done(lesson):
+                    return lesson
+        return None
+
+    def module_of(self, lesson: Lesson) -> ModuleProgress:
+        return next(m for m in self.modules if m.module.id == lesson.module_id)
+
+
+def course_progress(enrolment: Enrolment) -> CourseProgress:
+    version = pin_course_version(enrolment)
+    rows = db.session.scalars(
+        select(LessonProgress).where(LessonProgress.enrolment_id == enrolment.id)
+    ).all()
+    by_lesson = {row.lesson_id: row for row in rows}
+    modules = []
+    previous_complete = True
+    for module in version.modules:
+        progress = ModuleProgress(
+            module=module,
+            unlocked=previous_complete or not module.requires_previous,
+            done={lesson.id: by_lesson[lesson.id] for lesson in module.lessons
+                  if lesson.id in by_lesson},
+        )
+        modules.append(progress)
+        previous_complete = progress.complete and progress.unlocked
+    last = max(rows, key=lambda r: r.last_seen_at, default=None)
+    return CourseProgress(enrolment, version, modules,
+                          db.session.get(Lesson, last.lesson_id) if last else None)
+
+
+def _check_can_study(enrolment: Enrolment, lesson: Lesson) -> CourseProgress:
+    progress = course_progress(enrolment)
+    if lesson.module.course_version_id != progress.version.id:
+        raise DomainError("That lesson is not part of your course.")
+    module = progress.module_of(lesson)
+    if not module.unlocked:
+        before = progress.modules[progress.modules.index(module) - 1].module
+        raise DomainError(f"Finish “{before.title}” before starting this module.")
+    return progress
+
+
+def view_lesson(enrolment: Enrolment, lesson: Lesson, *, at: datetime | None = None
+                ) -> LessonProgress:
+    """Record that the tutor opened the lesson, on whichever device."""
+    _check_can_study(enrolment, lesson)
+    now = at or clock.now()
+    progress = _progress_row(enrolment, lesson)
+    if progress is None:
+        progress = LessonProgress(enrolment_id=enrolment.id, lesson_id=lesson.id,
+                                  started_at=now, last_seen_at=now)
+        db.session.add(progress)
+    else:
+        _count_sitting(progress, now)
+    db.session.flush()
+    return progress
+
+
+def complete_lesson(enrolment: Enrolment, lesson: Lesson, *, at: datetime | None = None
+                    ) -> LessonProgress:
+    """Mark a lesson done (once) and add the time since it was last opened."""
+    if not enrolment.is_active:
+        raise DomainError("Your training window is closed, so progress can no longer change.")
+    _check_can_study(enrolment, lesson)
+    now = at or clock.now()
+    progress = _progress_row(enrolment, lesson)
+    if progress is None:
+        progress = LessonProgress(enrolment_id=enrolment.id, lesson_id=lesson.id,
+                                  started_at=now, last_seen_at=now)
+        db.session.add(progress)
+    _count_sitting(progress, now)
+    if progress.completed_at is None:
+        progress.completed_at = now
+    db.session.flush()
+    return progress
+
+
+def _count_sitting(progress: LessonProgress, now: datetime) -> None:
+    elapsed = now - progress.last_seen_at
+    if timedelta(0) < elapsed:
+        progress.seconds_spent += int(min(elapsed, MAX_SITTING).total_seconds())
+    progress.last_seen_at = now
+
+
+def _progress_row(enrolment: Enrolment, lesson: Lesson) -> LessonProgress | None:
+    return db.session.scalar(select(LessonProgress).where(
+        LessonProgress.enrolment_id == enrolment.id, LessonProgress.lesson_id == lesson.id))
+
+
+def check_content(root: Path = CONTENT_ROOT) -> list[PathwaySpec]:
+    """Read the content without loading it; raises ``ContentError`` naming the first fault."""
+    return read_pathways(root)
+
+
+__all__ = ["ContentError", "load_content", "course_progress", "view_lesson", "complete_lesson",
+           "pin_course_version", "current_version", "check_content"]

@@ -1,0 +1,146 @@
+"""Tutors' course pages (phone first, no JavaScript needed) and the admins' content browser."""
+
+from __future__ import annotations
+
+from flask import Response, abort, flash, redirect, render_template, url_for
+from flask_login import current_user
+
+from courses import bp, services
+from courses.models import CourseVersion, Lesson, Resource
+from lms import queries as lms_queries
+from lms.authz import Access, Action, access, require
+from lms.errors import DomainError
+from lms.extensions import db
+from lms.forms import Form
+from lms.models import Enrolment, Role
+
+
+def _studying(enrolment_id: int) -> Enrolment:
+    enrolment = require(Action.VIEW, db.session.get(Enrolment, enrolment_id))
+    return require(Action.STUDY, enrolment)
+
+
+@bp.get("/learn")
+@access(Access.SIGNED_IN)
+def my_course():
+    enrolment = lms_queries.active_enrolment(current_user)
+    if enrolment is None:
+        flash("You have no training in progress.", "info")
+        return redirect(url_for("lms.home"))
+    return redirect(url_for("courses.course", enrolment_id=enrolment.id))
+
+
+@bp.get("/learn/<int:enrolment_id>")
+@access(Access.SIGNED_IN)
+def course(enrolment_id: int):
+    enrolment = _studying(enrolment_id)
+    try:
+        progress = services.course_progress(enrolment)
+    except DomainError as error:
+        db.session.rollback()
+        return render_template("errors/error.html", code=503, title="Course not available",
+                               hint=error.message), 503
+    db.session.commit()
+    return render_template("courses/course.html", enrolment=enrolment, progress=progress)
+
+
+@bp.get("/learn/<int:enrolment_id>/lessons/<int:lesson_id>")
+@access(Access.SIGNED_IN)
+def lesson(enrolment_id: int, lesson_id: int):
+    enrolment = _studying(enrolment_id)
+    lesson = db.session.get(Lesson, lesson_id) or abort(404)
+    try:
+        if enrolment.is_active:
+            services.view_lesson(enrolment, lesson)
+        progress = services.course_progress(enrolment)
+        if lesson.module.course_version_id != progress.version.id:
+            abort(404)
+    except DomainError as error:
+        db.session.rollback()
+        flash(error.message, "error")
+        return redirect(url_for("courses.course", enrolment_id=enrolment.id))
+    db.session.commit()
+    lessons = progress.version.lessons
+    index = lessons.index(lesson)
+    return render_template(
+        "courses/lesson.html",
+        enrolment=enrolment,
+        lesson=lesson,
+        module=progress.module_of(lesson),
+        progress=progress,
+        previous=lessons[index - 1] if index > 0 else None,
+        following=lessons[index + 1] if index + 1 < len(lessons) else None,
+        form=Form(),
+    )
+
+
+@bp.post("/learn/<int:enrolment_id>/lessons/<int:lesson_id>/complete")
+@access(Access.SIGNED_IN)
+def complete_lesson(enrolment_id: int, lesson_id: int):
+    enrolment = _studying(enrolment_id)
+    lesson = db.session.get(Lesson, lesson_id) or abort(404)
+    form = Form()
+    if not form.validate_on_submit():
+        abort(400)
+    try:
+        services.complete_lesson(enrolment, lesson)
+    except DomainError as error:
+        db.session.rollback()
+        flash(error.message, "error")
+        return redirect(url_for("courses.course", enrolment_id=enrolment.id))
+    db.session.commit()
+    progress = services.course_progress(enrolment)
+    following = progress.next_lesson
+    flash(f"“{lesson.title}” is complete.", "success")
+    if following is not None:
+        return redirect(url_for("courses.lesson", enrolment_id=enrolment.id,
+                                lesson_id=following.id))
+    return redirect(url_for("courses.course", enrolment_id=enrolment.id))
+
+
+@bp.get("/learn/<int:enrolment_id>/resources/<int:resource_id>")
+@access(Access.SIGNED_IN)
+def resource(enrolment_id: int, resource_id: int):
+    enrolment = _studying(enrolment_id)
+    item = db.session.get(Resource, resource_id) or abort(404)
+    version = services.pin_course_version(enrolment)
+    if item.module.course_version_id != version.id:
+        abort(404)
+    return _download(item)
+
+
+def _download(item: Resource) -> Response:
+    disposition = "inline" if item.mimetype == "text/vtt" else "attachment"
+    return Response(item.content, mimetype=item.mimetype, headers={
+        "Content-Disposition": f'{disposition}; filename="{item.filename}"'})
+
+
+# --- programme admins ---------------------------------------------------------------------
+
+
+@bp.get("/admin/courses")
+@access(Access.SIGNED_IN, roles=(Role.PROGRAMME_ADMIN,))
+def versions():
+    rows = db.session.query(CourseVersion).order_by(CourseVersion.pathway,
+                                                    CourseVersion.loaded_at.desc()).all()
+    return render_template("courses/admin_versions.html", versions=rows)
+
+
+@bp.get("/admin/courses/<int:version_id>")
+@access(Access.SIGNED_IN, roles=(Role.PROGRAMME_ADMIN,))
+def version(version_id: int):
+    item = require(Action.VIEW, db.session.get(CourseVersion, version_id))
+    return render_template("courses/admin_version.html", version=item)
+
+
+@bp.get("/admin/courses/lessons/<int:lesson_id>")
+@access(Access.SIGNED_IN, roles=(Role.PROGRAMME_ADMIN,))
+def preview_lesson(lesson_id: int):
+    item = require(Action.VIEW, db.session.get(Lesson, lesson_id))
+    return render_template("courses/admin_lesson.html", lesson=item)
+
+
+@bp.get("/admin/courses/resources/<int:resource_id>")
+@access(Access.SIGNED_IN, roles=(Role.PROGRAMME_ADMIN,))
+def admin_resource(resource_id: int):
+    return _download(require(Action.VIEW, db.session.get(Resource, resource_id)))
