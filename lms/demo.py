@@ -46,6 +46,9 @@ def load(password: str) -> list[User] | None:
     """Create the demo trust once; return the accounts made, or None if it already exists."""
     if db.session.scalar(select(Trust.id).where(Trust.name == DEMO_TRUST)):
         return None
+    from courses.services import load_content
+
+    load_content()
     trust = services.create_trust(DEMO_TRUST, actor=None)
     clusters = {name: services.add_cluster(trust, name, actor=None)
                 for name in ("North hub", "South hub")}
@@ -82,7 +85,7 @@ def load(password: str) -> list[User] | None:
 
 def print_accounts(password: str) -> None:
     click.echo("")
-    click.echo("Demo accounts (password for all: %s)" % password)
+    click.echo(f"Demo accounts (password for all: {password})")
     for local, name, role, _ in ACCOUNTS:
         click.echo(f"  {role.label:<18} {local + '@' + DOMAIN:<32} {name}")
     click.echo("")
@@ -113,10 +116,12 @@ def load_pipeline(password: str) -> None:
         return nominations.accept_nomination(
             token, password=None if existing_password else password, privacy_consent=True)
 
-    # In training: the two demo tutor accounts.
-    enrol(nominate(aldbrook, "Amira Hussain", f"tutor.aldbrook@{DOMAIN}"), True)
-    enrol(nominate(calder, "Daniel Reid", f"tutor.calder@{DOMAIN}", phase="secondary",
-                   subject="GCSE maths"), True)
+    # In training: the two demo tutor accounts, part-way through their courses.
+    amira = enrol(nominate(aldbrook, "Amira Hussain", f"tutor.aldbrook@{DOMAIN}"), True)
+    daniel = enrol(nominate(calder, "Daniel Reid", f"tutor.calder@{DOMAIN}", phase="secondary",
+                            subject="GCSE maths"), True)
+    _study(amira, lessons=3)
+    _study(daniel, lessons=8)
     # Invited, not yet accepted.
     nominate(aldbrook, "Grace Obi", f"grace.obi@{DOMAIN}")
     nominate(calder, "Ben Carter", f"ben.carter@{DOMAIN}", qts=True, phase="secondary",
@@ -139,6 +144,16 @@ def load_pipeline(password: str) -> None:
              subject="English")
     nominate(aldbrook, "Maya Singh", f"maya.singh@{DOMAIN}")
     assert gone.status == EnrolmentStatus.LAPSED
+
+
+def _study(enrolment, *, lessons: int) -> None:
+    from courses.services import complete_lesson, course_progress
+
+    for _ in range(lessons):
+        lesson = course_progress(enrolment).next_lesson
+        if lesson is None:
+            return
+        complete_lesson(enrolment, lesson)
 
 
 def _latest_token(nomination) -> str:

@@ -392,7 +392,9 @@ class Nomination(db.Model):
     nominated_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     candidate_name: Mapped[str] = mapped_column(String(200))
     candidate_email: Mapped[str] = mapped_column(String(254), index=True)
-    role_in_school: Mapped[RoleInSchool] = mapped_column(enum_column(RoleInSchool, "role_in_school"))
+    role_in_school: Mapped[RoleInSchool] = mapped_column(
+        enum_column(RoleInSchool, "role_in_school")
+    )
     holds_qts: Mapped[bool] = mapped_column(default=False)
     #: Teacher reference number: 7 digits, for QTS holders.
     trn: Mapped[str | None] = mapped_column(String(7))

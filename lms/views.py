@@ -776,7 +776,8 @@ def extend_enrolment(enrolment_id: int):
             flash(f"The deadline is now {enrolment.deadline_at:%-d %B %Y}.", "success")
             return redirect(url_for("lms.enrolment", enrolment_id=enrolment.id))
     return render_template("lms/enrolment.html", enrolment=enrolment, can_decide=True,
-                           extend_form=form, withdraw_form=RequiredReasonForm(prefix="withdraw")), 400
+                           extend_form=form,
+                           withdraw_form=RequiredReasonForm(prefix="withdraw")), 400
 
 
 @bp.post("/enrolments/<int:enrolment_id>/withdraw")

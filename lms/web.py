@@ -152,7 +152,9 @@ def navigation() -> list[tuple[str, str]]:
         items += [("Trusts", url_for("lms.trusts")), ("Outbox", url_for("lms.outbox"))]
     for membership in current_user.memberships:
         if membership.role in (Role.CENTRAL_TEAM, Role.TRUSTEE) and membership.trust_id:
-            items.append((membership.trust.name, url_for("lms.trust", trust_id=membership.trust_id)))
+            items.append(
+                (membership.trust.name, url_for("lms.trust", trust_id=membership.trust_id))
+            )
     items += [("Account", url_for("lms.account"))]
     seen: set[str] = set()
     unique = []

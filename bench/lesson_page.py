@@ -1,0 +1,73 @@
+"""Size and render time of a typical lesson page, as a tutor on a phone receives it.
+
+Run: ``python -m bench.lesson_page``. Transferred size counts the HTML and the one stylesheet,
+gzip-compressed as a production proxy sends them (and uncompressed, for comparison).
+"""
+
+from __future__ import annotations
+
+import gzip
+import statistics
+import tempfile
+import time
+
+from flask_migrate import upgrade
+
+from lms import create_app
+from lms.extensions import db
+
+TARGET_BYTES = 60 * 1024
+
+
+def main() -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        app = create_app({
+            "LMS_ENV": "testing",
+            "SECRET_KEY": "bench-secret-key-0123456789abcdefghijklmnop",
+            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp}/bench.sqlite3",
+        })
+        with app.app_context():
+            upgrade()
+            from lms.demo import load
+
+            load("bench-password-2026")
+            db.session.commit()
+            from courses.services import course_progress
+            from lms.models import Enrolment, EnrolmentStatus
+
+            enrolment = db.session.query(Enrolment).filter_by(
+                status=EnrolmentStatus.ACTIVE).first()
+            lessons = course_progress(enrolment).version.lessons
+            email = enrolment.user.email
+            enrolment_id = enrolment.id
+            lesson_ids = [lesson.id for lesson in lessons]
+        client = app.test_client()
+        page = client.get("/sign-in").get_data(as_text=True)
+        token = page.split('name="csrf_token" type="hidden" value="')[1].split('"')[0]
+        client.post("/sign-in", data={"email": email, "password": "bench-password-2026",
+                                      "csrf_token": token})
+        css = client.get("/static/app.css").data
+        sizes, raw_sizes, times = [], [], []
+        for lesson_id in lesson_ids:
+            url = f"/learn/{enrolment_id}/lessons/{lesson_id}"
+            began = time.perf_counter()
+            response = client.get(url)
+            times.append(time.perf_counter() - began)
+            assert response.status_code == 200, (url, response.status_code)
+            html = response.data
+            raw_sizes.append(len(html) + len(css))
+            sizes.append(len(gzip.compress(html)) + len(gzip.compress(css)))
+            client.post(url + "/complete", data={"csrf_token": token})
+    typical = statistics.median(sizes)
+    largest = max(sizes)
+    print(f"lesson pages: {len(sizes)} rendered; HTML+CSS median "
+          f"{statistics.median(raw_sizes) / 1024:.1f} KiB uncompressed, largest "
+          f"{max(raw_sizes) / 1024:.1f} KiB")
+    print(f"bench: lesson_page_transferred = {typical / 1024:.1f} KiB (target <= 60)")
+    print(f"bench: lesson_page_transferred_largest = {largest / 1024:.1f} KiB (target <= 60)")
+    print(f"bench: lesson_page_render_p50 = {statistics.median(times) * 1000:.1f} ms "
+          f"(target <= 100)")
+
+
+if __name__ == "__main__":
+    main()
