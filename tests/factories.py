@@ -6,8 +6,8 @@ import itertools
 
 from lms import clock, services
 from lms.extensions import db
-from lms.security import hash_password
 from lms.models import Cluster, Membership, Phase, Provider, Role, School, Trust, User
+from lms.security import hash_password
 
 _counter = itertools.count(1)
 _HASHES: dict[str, str] = {}
@@ -122,9 +122,11 @@ def make_nomination(school: School | None = None, *, actor: User | None = None, 
 
 
 def invitation_token(nomination) -> str:
-    from lms.models import OutboxEmail
-    from sqlalchemy import select
     import re
+
+    from sqlalchemy import select
+
+    from lms.models import OutboxEmail
 
     email = db.session.scalars(
         select(OutboxEmail).where(OutboxEmail.to_address == nomination.candidate_email)

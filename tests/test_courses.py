@@ -168,7 +168,8 @@ def test_a_lesson_without_outcomes_or_reflection_is_refused(tmp_path):
 
 def test_a_video_needs_a_transcript(tmp_path):
     root = write_content(tmp_path / "c")
-    edit_lesson(root, "module-1", 1, "---\n## What", "video:\n  url: https://v.example/1\n---\n## What")
+    edit_lesson(root, "module-1", 1, "---\n## What",
+                "video:\n  url: https://v.example/1\n---\n## What")
     with pytest.raises(ContentError, match="transcript"):
         read_pathways(root)
 
