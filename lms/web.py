@@ -80,7 +80,9 @@ def init_app(app: Flask) -> None:
     login_manager.login_view = "lms.sign_in"
     login_manager.login_message = "Sign in to see that page."
     login_manager.login_message_category = "info"
-    login_manager.session_protection = "strong"
+    # "basic": a phone moving between wifi and mobile data changes address; a "strong"
+    # check would sign tutors out mid-assessment.
+    login_manager.session_protection = "basic"
 
     @app.after_request
     def _security_headers(response):

@@ -135,6 +135,16 @@ class CsrfClient(FlaskClient):
             self._token = match.group(1)
         return self._token
 
+    def open(self, *args, **kwargs):
+        """Each request starts with an empty ``g``, as in production: the test's own app
+        context stays pushed (so requests share its database session) but must not carry
+        one request's signed-in user or form token into the next."""
+        from flask import g, has_app_context
+
+        if has_app_context():
+            g.__dict__.clear()
+        return super().open(*args, **kwargs)
+
     def post(self, *args, csrf: bool = True, **kwargs):
         data = kwargs.get("data")
         if csrf and (data is None or isinstance(data, dict)):
