@@ -27,8 +27,7 @@ def main() -> int:
     for module in BENCHMARKS:
         result = subprocess.run([sys.executable, "-m", module], capture_output=True, text=True)
         for line in result.stdout.splitlines():
-            if line.startswith("bench: ") or line.startswith("    ") or not line.startswith("bench"):
-                print(line)
+            print(line)
             match = LINE.match(line)
             if match:
                 rows.append(match.groupdict())

@@ -147,8 +147,10 @@ def load_pipeline(password: str) -> None:
 
 
 def _study(enrolment, *, lessons: int) -> None:
-    from courses.services import complete_lesson, course_progress
+    from courses.services import complete_lesson, course_progress, current_version
 
+    if current_version(enrolment.pathway) is None:
+        return
     for _ in range(lessons):
         lesson = course_progress(enrolment).next_lesson
         if lesson is None:
