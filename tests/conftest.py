@@ -107,6 +107,9 @@ def _fresh_state(request, app):
         return
     clock.reset()
     app.extensions["lms.counters"] = MemoryCounterStore()
+    # Tests that build an app of their own make its Celery the default; take it back.
+    app.extensions["celery"].set_default()
+    app.extensions["celery"].set_current()
     with app.app_context():
         _reset_database(app)
     ctx = app.app_context()
