@@ -207,13 +207,8 @@ def view_lesson(enrolment: Enrolment, lesson: Lesson, *, at: datetime | None = N
     """Record that the tutor opened the lesson, on whichever device."""
     _check_can_study(enrolment, lesson)
     now = at or clock.now()
-    progress = _progress_row(enrolment, lesson)
-    if progress is None:
-        progress = LessonProgress(enrolment_id=enrolment.id, lesson_id=lesson.id,
-                                  started_at=now, last_seen_at=now)
-        db.session.add(progress)
-    else:
-        _count_sitting(progress, now)
+    progress = _progress_row(enrolment, lesson, now)
+    _count_sitting(progress, now)
     db.session.flush()
     return progress
 
@@ -225,11 +220,7 @@ def complete_lesson(enrolment: Enrolment, lesson: Lesson, *, at: datetime | None
         raise DomainError("Your training window is closed, so progress can no longer change.")
     _check_can_study(enrolment, lesson)
     now = at or clock.now()
-    progress = _progress_row(enrolment, lesson)
-    if progress is None:
-        progress = LessonProgress(enrolment_id=enrolment.id, lesson_id=lesson.id,
-                                  started_at=now, last_seen_at=now)
-        db.session.add(progress)
+    progress = _progress_row(enrolment, lesson, now)
     _count_sitting(progress, now)
     if progress.completed_at is None:
         progress.completed_at = now
@@ -244,9 +235,15 @@ def _count_sitting(progress: LessonProgress, now: datetime) -> None:
     progress.last_seen_at = now
 
 
-def _progress_row(enrolment: Enrolment, lesson: Lesson) -> LessonProgress | None:
-    return db.session.scalar(select(LessonProgress).where(
+def _progress_row(enrolment: Enrolment, lesson: Lesson, now: datetime) -> LessonProgress:
+    """The tutor's row for this lesson, started now if they have not opened it before."""
+    progress = db.session.scalar(select(LessonProgress).where(
         LessonProgress.enrolment_id == enrolment.id, LessonProgress.lesson_id == lesson.id))
+    if progress is None:
+        progress = LessonProgress(enrolment_id=enrolment.id, lesson_id=lesson.id,
+                                  started_at=now, last_seen_at=now)
+        db.session.add(progress)
+    return progress
 
 
 def check_content(root: Path = CONTENT_ROOT) -> list[PathwaySpec]:

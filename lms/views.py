@@ -56,6 +56,11 @@ def _safe_next(target: str | None) -> str:
     return url_for("lms.home")
 
 
+def _link_problem(error: TokenInvalid):
+    db.session.rollback()
+    return render_template("lms/link_problem.html", message=error.message), 400
+
+
 def _fail(form, error: DomainError) -> None:
     db.session.rollback()
     form.add_domain_error(error)
@@ -116,8 +121,7 @@ def _password_from_link(check, apply, template: str, token: str, done_message: s
     try:
         user = check(token)
     except TokenInvalid as error:
-        db.session.rollback()
-        return render_template("lms/link_problem.html", message=error.message), 400
+        return _link_problem(error)
     form = SetPasswordForm()
     if form.validate_on_submit():
         try:
@@ -179,8 +183,7 @@ def verify_email(token: str):
     try:
         services.verify_email(token)
     except TokenInvalid as error:
-        db.session.rollback()
-        return render_template("lms/link_problem.html", message=error.message), 400
+        return _link_problem(error)
     db.session.commit()
     flash("Your email address is confirmed.", "success")
     return redirect(url_for("lms.home"))
@@ -707,8 +710,7 @@ def accept_nomination(token: str):
     try:
         nomination = nominations.check_nomination_invitation(token)
     except TokenInvalid as error:
-        db.session.rollback()
-        return render_template("lms/link_problem.html", message=error.message), 400
+        return _link_problem(error)
     existing = services.find_user_by_email(nomination.candidate_email)
     needs_password = existing is None or existing.password_hash is None
     form = AcceptNominationForm()
@@ -741,8 +743,7 @@ def decline_nomination(token: str):
     try:
         nominations.decline_nomination(token)
     except TokenInvalid as error:
-        db.session.rollback()
-        return render_template("lms/link_problem.html", message=error.message), 400
+        return _link_problem(error)
     db.session.commit()
     return render_template("lms/declined.html")
 
