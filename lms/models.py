@@ -319,6 +319,10 @@ class Pathway(enum.StrEnum):
     def label(self) -> str:
         return PATHWAY_LABELS[self]
 
+    @property
+    def short_label(self) -> str:
+        return {"qts_refresher": "QTS refresher"}.get(self.value, self.value.capitalize())
+
 
 PATHWAY_LABELS = {
     Pathway.QTS_REFRESHER: "QTS refresher (about 2 hours)",
