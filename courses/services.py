@@ -119,14 +119,22 @@ class ModuleProgress:
     module: CourseModule
     unlocked: bool
     done: dict[int, LessonProgress] = field(default_factory=dict)
+    #: The module ends with a check (when its formative items are loaded), passed or not.
+    check_required: bool = False
+    check_passed: bool = False
 
     @property
     def lessons_done(self) -> int:
         return sum(1 for p in self.done.values() if p.completed_at is not None)
 
     @property
-    def complete(self) -> bool:
+    def lessons_complete(self) -> bool:
         return self.lessons_done == len(self.module.lessons)
+
+    @property
+    def complete(self) -> bool:
+        """Every lesson done, and the module's check passed if it has one."""
+        return self.lessons_complete and (self.check_passed or not self.check_required)
 
     def is_done(self, lesson: Lesson) -> bool:
         progress = self.done.get(lesson.id)
@@ -170,7 +178,11 @@ class CourseProgress:
 
 
 def course_progress(enrolment: Enrolment) -> CourseProgress:
+    from assessments.services import check_topics, checks_passed
+
     version = pin_course_version(enrolment)
+    with_checks = check_topics(enrolment.pathway.value)
+    passed = checks_passed(enrolment) if with_checks else set()
     rows = db.session.scalars(
         select(LessonProgress).where(LessonProgress.enrolment_id == enrolment.id)
     ).all()
@@ -183,6 +195,8 @@ def course_progress(enrolment: Enrolment) -> CourseProgress:
             unlocked=previous_complete or not module.requires_previous,
             done={lesson.id: by_lesson[lesson.id] for lesson in module.lessons
                   if lesson.id in by_lesson},
+            check_required=module.slug in with_checks,
+            check_passed=module.slug in passed,
         )
         modules.append(progress)
         previous_complete = progress.complete and progress.unlocked

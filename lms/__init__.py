@@ -54,6 +54,7 @@ def create_app(config: dict | None = None) -> Flask:
 
     web.init_app(app)
 
+    import assessments.models  # noqa: F401
     import courses.views  # noqa: F401
     import lms.tasks  # noqa: F401  (registers the core's tasks)
     import lms.views  # noqa: F401

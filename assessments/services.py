@@ -1,0 +1,380 @@
+"""Loading the bank, formative checks, summative attempts, grading, retakes and adjustments.
+
+Grading happens here only; keys never leave the server. Papers and checks store the option
+order they showed, and the browser sends back positions, never the bank's own indexes.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from sqlalchemy import func, select
+
+from assessments.bank import ITEMS_ROOT, Bank, ItemSpec, OptionSpec, read_bank
+from assessments.blueprints import BLUEPRINTS, Blueprint
+from assessments.models import (
+    Adjustment,
+    AdjustmentKind,
+    Attempt,
+    AttemptItem,
+    AttemptStatus,
+    FormativeResult,
+    ItemVersion,
+)
+from assessments.papers import draw_paper, new_seed
+from lms import audit, clock
+from lms.errors import DomainError
+from lms.extensions import db
+from lms.models import Enrolment, EnrolmentStatus
+
+FORMATIVE_PASS = 0.75
+#: A topic counts as secure when at least this share of its items were right.
+TOPIC_SECURE = 0.8
+
+
+# --- the bank -----------------------------------------------------------------------------
+
+
+def load_bank(root: Path = ITEMS_ROOT) -> tuple[int, int]:
+    """Load the item files: new wordings become new versions; unchanged ones are left alone.
+    Returns (versions added, items now current)."""
+    bank = read_bank(root)
+    current = {(v.key, v.version): v for v in db.session.scalars(select(ItemVersion))}
+    added = 0
+    wanted = set()
+    for spec in bank.items:
+        version = spec.content_hash
+        wanted.add((spec.key, version))
+        row = current.get((spec.key, version))
+        if row is None:
+            row = ItemVersion(key=spec.key, version=version, topic=spec.topic,
+                              lesson=spec.lesson, use=spec.use, type=spec.type,
+                              pathways=list(spec.pathways), difficulty=spec.difficulty,
+                              status=spec.status, stem=spec.stem, scenario=spec.scenario,
+                              options=[{"text": o.text, "correct": o.correct,
+                                        "feedback": o.feedback} for o in spec.options])
+            db.session.add(row)
+            added += 1
+        row.status = spec.status
+        row.is_current = True
+    for key_version, row in current.items():
+        if key_version not in wanted:
+            row.is_current = False
+    db.session.flush()
+    return added, len(wanted)
+
+
+def _current_bank(pathway: str) -> tuple[Bank, dict[str, ItemVersion]]:
+    rows = db.session.scalars(select(ItemVersion).where(ItemVersion.is_current.is_(True))).all()
+    rows = [r for r in rows if pathway in r.pathways]
+    specs = [
+        ItemSpec(key=r.key, topic=r.topic, type=r.type, use=r.use, pathways=tuple(r.pathways),
+                 lesson=r.lesson, difficulty=r.difficulty, status=r.status, stem=r.stem,
+                 options=tuple(OptionSpec(o["text"], o["correct"], o["feedback"])
+                               for o in r.options), scenario=r.scenario)
+        for r in rows
+    ]
+    return Bank(specs), {r.key: r for r in rows}
+
+
+def is_correct(item: ItemVersion, option_order: list[int], selected: list[int] | None) -> bool:
+    chosen = {option_order[p] for p in (selected or []) if 0 <= p < len(option_order)}
+    return chosen == item.correct_indexes
+
+
+def _positions(raw, option_count: int) -> list[int]:
+    """Positions from a form or API: whole numbers in range, no repeats."""
+    try:
+        positions = sorted({int(p) for p in raw})
+    except (TypeError, ValueError) as exc:
+        raise DomainError("Choose one of the options shown") from exc
+    if any(not 0 <= p < option_count for p in positions):
+        raise DomainError("Choose one of the options shown")
+    return positions
+
+
+# --- formative checks ---------------------------------------------------------------------
+
+
+def start_check(enrolment: Enrolment, topic: str) -> FormativeResult:
+    """Draw a module check: up to the blueprint's number of formative items, options shuffled."""
+    blueprint = BLUEPRINTS[enrolment.pathway]
+    bank, rows = _current_bank(enrolment.pathway.value)
+    pool = sorted(bank.live(enrolment.pathway.value, topic, "formative"), key=lambda i: i.key)
+    if not pool:
+        raise DomainError("This module has no check.")
+    rng = random.Random(new_seed())
+    chosen = rng.sample(pool, min(len(pool), max(3, blueprint.formative_items)))
+    items = []
+    for spec in chosen:
+        order = list(range(len(spec.options)))
+        rng.shuffle(order)
+        items.append({"item_version_id": rows[spec.key].id, "option_order": order})
+    check = FormativeResult(enrolment_id=enrolment.id, topic=topic, items=items,
+                            total=len(items))
+    db.session.add(check)
+    db.session.flush()
+    return check
+
+
+@dataclass(frozen=True)
+class ItemFeedback:
+    item: ItemVersion
+    option_order: list[int]
+    selected: list[int]
+    correct: bool
+
+    @property
+    def explanations(self) -> list[str]:
+        """Why each chosen option is right or wrong, and why the key is right."""
+        shown = {self.option_order[p] for p in self.selected}
+        notes = [self.item.options[i]["feedback"] for i in sorted(shown)]
+        for i in sorted(self.item.correct_indexes - shown):
+            notes.append(self.item.options[i]["feedback"])
+        return notes
+
+
+def submit_check(check: FormativeResult, answers: dict[int, list[int]]) -> list[ItemFeedback]:
+    """Grade a module check at once, with feedback per item; answers map index → positions."""
+    if check.submitted_at is not None:
+        raise DomainError("This check has already been marked. Start a new try.")
+    feedback = []
+    for index, entry in enumerate(check.items):
+        item = db.session.get(ItemVersion, entry["item_version_id"])
+        selected = _positions(answers.get(index, []), len(item.options))
+        feedback.append(ItemFeedback(item, entry["option_order"], selected,
+                                     is_correct(item, entry["option_order"], selected)))
+    check.correct = sum(f.correct for f in feedback)
+    check.passed = check.correct >= FORMATIVE_PASS * check.total
+    check.submitted_at = clock.now()
+    return feedback
+
+
+def check_topics(pathway: str) -> set[str]:
+    """Topics whose module ends with a check for this pathway (live formative items loaded)."""
+    rows = db.session.execute(select(ItemVersion.topic, ItemVersion.pathways).where(
+        ItemVersion.is_current.is_(True), ItemVersion.use == "formative",
+        ItemVersion.status == "live")).all()
+    return {topic for topic, pathways in rows if pathway in pathways}
+
+
+def checks_passed(enrolment: Enrolment) -> set[str]:
+    return set(db.session.scalars(select(FormativeResult.topic).where(
+        FormativeResult.enrolment_id == enrolment.id, FormativeResult.passed.is_(True))))
+
+
+# --- summative attempts -------------------------------------------------------------------
+
+
+def allowed_attempts(enrolment: Enrolment, blueprint: Blueprint) -> int:
+    extra = db.session.scalar(select(func.coalesce(func.sum(Adjustment.value), 0)).where(
+        Adjustment.enrolment_id == enrolment.id,
+        Adjustment.kind == AdjustmentKind.EXTRA_ATTEMPT)) or 0
+    return blueprint.attempts + int(extra)
+
+
+def time_allowed(enrolment: Enrolment, blueprint: Blueprint) -> timedelta:
+    extra = db.session.scalar(select(func.coalesce(func.max(Adjustment.value), 0)).where(
+        Adjustment.enrolment_id == enrolment.id,
+        Adjustment.kind == AdjustmentKind.EXTRA_TIME)) or 0
+    return blueprint.time_limit * (1 + int(extra) / 100)
+
+
+def attempts_of(enrolment: Enrolment) -> list[Attempt]:
+    return list(db.session.scalars(select(Attempt).where(
+        Attempt.enrolment_id == enrolment.id).order_by(Attempt.number)))
+
+
+@dataclass(frozen=True)
+class Readiness:
+    """Whether the tutor may start an attempt now, and if not, everything still needed."""
+
+    needs: list[str]
+    opens_at: datetime | None = None
+
+    @property
+    def ready(self) -> bool:
+        return not self.needs
+
+
+def readiness(enrolment: Enrolment, now: datetime | None = None) -> Readiness:
+    from courses.services import course_progress
+
+    now = now or clock.now()
+    blueprint = BLUEPRINTS[enrolment.pathway]
+    needs: list[str] = []
+    opens_at = None
+    if not enrolment.is_active:
+        return Readiness([f"Your training is {enrolment.status.label.lower()}."])
+    if now >= enrolment.deadline_at:
+        return Readiness(["Your training window has closed."])
+    progress = course_progress(enrolment)
+    if not all(m.lessons_complete for m in progress.modules):
+        needs.append("Finish every lesson of the course.")
+    missing = [m.module.title for m in progress.modules if m.check_required
+               and not m.check_passed]
+    if missing:
+        needs.append("Pass the check at the end of: " + "; ".join(missing) + ".")
+    attempts = attempts_of(enrolment)
+    if any(a.is_open for a in attempts):
+        needs.append("Finish the attempt you have started.")
+    if len(attempts) >= allowed_attempts(enrolment, blueprint):
+        needs.append("You have used all your attempts.")
+    elif attempts and attempts[-1].submitted_at is not None:
+        last = attempts[-1]
+        opens_at = last.submitted_at + blueprint.cool_off
+        if now < opens_at:
+            needs.append(f"Wait until {opens_at:%-d %B %Y at %H:%M} (UTC) before trying again.")
+        if blueprint.revisit_flagged_lessons:
+            for lesson in lessons_to_revisit(enrolment, last):
+                needs.append(f"Revisit the lesson “{lesson}”.")
+        if opens_at >= enrolment.deadline_at:
+            needs.append("There is not enough time left in your window for another attempt.")
+    return Readiness(needs, opens_at)
+
+
+def lessons_to_revisit(enrolment: Enrolment, attempt: Attempt) -> list[str]:
+    """Titles of flagged lessons the tutor has not opened since the attempt was submitted."""
+    from courses.models import LessonProgress
+    from courses.services import pin_course_version
+
+    version = pin_course_version(enrolment)
+    flagged = {(topic, lesson) for topic, result in (attempt.topic_results or {}).items()
+               if not result["secure"] for lesson in result["lessons"]}
+    titles = []
+    for module in version.modules:
+        for lesson in module.lessons:
+            if (module.slug, lesson.slug) not in flagged:
+                continue
+            seen = db.session.scalar(select(LessonProgress.last_seen_at).where(
+                LessonProgress.enrolment_id == enrolment.id,
+                LessonProgress.lesson_id == lesson.id))
+            if seen is None or seen <= attempt.submitted_at:
+                titles.append(lesson.title)
+    return titles
+
+
+def start_attempt(enrolment: Enrolment, *, now: datetime | None = None) -> Attempt:
+    now = now or clock.now()
+    state = readiness(enrolment, now)
+    if not state.ready:
+        raise DomainError(" ".join(state.needs))
+    blueprint = BLUEPRINTS[enrolment.pathway]
+    bank, rows = _current_bank(enrolment.pathway.value)
+    seed = new_seed()
+    paper = draw_paper(bank, blueprint, seed)
+    attempt = Attempt(
+        enrolment_id=enrolment.id, number=len(attempts_of(enrolment)) + 1, seed=seed,
+        started_at=now, deadline_at=now + time_allowed(enrolment, blueprint),
+        total=len(paper), status=AttemptStatus.IN_PROGRESS,
+    )
+    db.session.add(attempt)
+    db.session.flush()
+    for position, item in enumerate(paper):
+        db.session.add(AttemptItem(attempt_id=attempt.id, position=position,
+                                   item_version_id=rows[item.key].id,
+                                   option_order=list(item.option_order)))
+    db.session.flush()
+    audit.record("attempt.started", attempt, actor=enrolment.user, trust_id=enrolment.trust_id,
+                 changes={"number": (None, attempt.number)})
+    return attempt
+
+
+def save_answer(attempt: Attempt, position: int, selected, *, now: datetime | None = None
+                ) -> AttemptItem:
+    """Autosave one answer. Refused once the attempt is submitted or its time is up."""
+    now = now or clock.now()
+    if not attempt.is_open:
+        raise DomainError("This attempt has been submitted; answers can no longer change.")
+    if now >= attempt.deadline_at:
+        raise DomainError("Time is up. Your saved answers have been submitted.")
+    row = db.session.scalar(select(AttemptItem).where(
+        AttemptItem.attempt_id == attempt.id, AttemptItem.position == position))
+    if row is None:
+        raise DomainError("That question is not part of this attempt.")
+    row.selected = _positions(selected, len(row.option_order))
+    row.saved_at = now
+    db.session.flush()
+    return row
+
+
+def submit_attempt(attempt: Attempt, *, now: datetime | None = None, auto: bool = False
+                   ) -> Attempt:
+    """Grade an attempt once. A second submit (another tab, a double click) changes nothing;
+    a submit after the time limit is refused, because the sweep submits what was saved."""
+    now = now or clock.now()
+    if not attempt.is_open:
+        return attempt
+    if not auto and now > attempt.deadline_at:
+        raise DomainError("Time is up, so this attempt was submitted with your saved answers.")
+    items = list(attempt.items)
+    by_topic: dict[str, dict] = {}
+    correct = 0
+    for row in items:
+        row.is_correct = is_correct(row.item, row.option_order, row.selected)
+        correct += row.is_correct
+        result = by_topic.setdefault(row.item.topic, {"correct": 0, "total": 0, "lessons": []})
+        result["total"] += 1
+        result["correct"] += row.is_correct
+        if not row.is_correct and row.item.lesson not in result["lessons"]:
+            result["lessons"].append(row.item.lesson)
+    for result in by_topic.values():
+        result["secure"] = result["correct"] >= TOPIC_SECURE * result["total"]
+    blueprint = BLUEPRINTS[_enrolment(attempt).pathway]
+    attempt.correct = correct
+    attempt.passed = correct >= blueprint.pass_mark * attempt.total
+    attempt.topic_results = by_topic
+    attempt.status = AttemptStatus.SUBMITTED
+    attempt.submitted_at = min(now, attempt.deadline_at) if auto else now
+    attempt.auto_submitted = auto
+    enrolment = _enrolment(attempt)
+    audit.record("attempt.submitted", attempt, actor=None if auto else enrolment.user,
+                 trust_id=enrolment.trust_id,
+                 changes={"correct": (None, correct), "passed": (None, attempt.passed),
+                          "auto_submitted": (None, auto)})
+    if attempt.passed:
+        enrolment.move_to(EnrolmentStatus.PASSED, "Passed the assessment.")
+        audit.record("enrolment.passed", enrolment, actor=None,
+                     changes={"status": ("active", "passed")})
+    elif len(attempts_of(enrolment)) >= allowed_attempts(enrolment, blueprint):
+        enrolment.move_to(EnrolmentStatus.FAILED, "Did not pass within the attempts allowed.")
+        audit.record("enrolment.failed", enrolment, actor=None,
+                     changes={"status": ("active", "failed")})
+    return attempt
+
+
+def _enrolment(attempt: Attempt) -> Enrolment:
+    return db.session.get(Enrolment, attempt.enrolment_id)
+
+
+def submit_timed_out(now: datetime | None = None) -> int:
+    """Submit, with what was saved, every attempt whose time is up. Safe to repeat."""
+    now = now or clock.now()
+    due = db.session.scalars(select(Attempt).where(
+        Attempt.status == AttemptStatus.IN_PROGRESS, Attempt.deadline_at <= now)).all()
+    for attempt in due:
+        submit_attempt(attempt, now=now, auto=True)
+    return len(due)
+
+
+def grant_adjustment(enrolment: Enrolment, kind: AdjustmentKind | str, value: int, *,
+                     reason: str, actor) -> Adjustment:
+    kind = AdjustmentKind(kind)
+    reason = (reason or "").strip()
+    if not reason:
+        raise DomainError("Give a reason for the adjustment", field="reason")
+    limits = {AdjustmentKind.EXTRA_TIME: (5, 100), AdjustmentKind.EXTRA_ATTEMPT: (1, 2)}
+    low, high = limits[kind]
+    if not isinstance(value, int) or not low <= value <= high:
+        raise DomainError(f"Choose a value between {low} and {high}", field="value")
+    adjustment = Adjustment(enrolment_id=enrolment.id, kind=kind, value=value, reason=reason,
+                            granted_by_id=getattr(actor, "id", None))
+    db.session.add(adjustment)
+    db.session.flush()
+    audit.record("adjustment.granted", adjustment, actor=actor, reason=reason,
+                 trust_id=enrolment.trust_id,
+                 changes={"kind": (None, kind.value), "value": (None, value)})
+    return adjustment
