@@ -54,7 +54,8 @@ def create_app(config: dict | None = None) -> Flask:
 
     web.init_app(app)
 
-    import assessments.models  # noqa: F401
+    import assessments.tasks  # noqa: F401
+    import assessments.views  # noqa: F401
     import courses.views  # noqa: F401
     import lms.tasks  # noqa: F401  (registers the core's tasks)
     import lms.views  # noqa: F401
@@ -64,6 +65,9 @@ def create_app(config: dict | None = None) -> Flask:
 
     app.register_blueprint(bp)
     app.register_blueprint(courses_bp)
+    from assessments import bp as assessments_bp
+
+    app.register_blueprint(assessments_bp)
     register_cli(app)
     app.cli.add_command(courses_cli)
     return app

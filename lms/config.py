@@ -126,6 +126,8 @@ def build_config(instance_path: Path, overrides: dict | None = None) -> dict:
                 "lapse-enrolments": {"task": "lms.tasks.lapse_enrolments", "schedule": 15 * 60},
                 "deadline-reminders": {"task": "lms.tasks.send_deadline_reminders",
                                        "schedule": 60 * 60},
+                "submit-timed-out-attempts": {
+                    "task": "assessments.tasks.submit_timed_out_attempts", "schedule": 60},
             },
         },
         "MAIL_SERVER": os.environ.get("MAIL_SERVER") or None,

@@ -46,9 +46,11 @@ def load(password: str) -> list[User] | None:
     """Create the demo trust once; return the accounts made, or None if it already exists."""
     if db.session.scalar(select(Trust.id).where(Trust.name == DEMO_TRUST)):
         return None
+    from assessments.services import load_bank
     from courses.services import load_content
 
     load_content()
+    load_bank()
     trust = services.create_trust(DEMO_TRUST, actor=None)
     clusters = {name: services.add_cluster(trust, name, actor=None)
                 for name in ("North hub", "South hub")}
@@ -147,12 +149,26 @@ def load_pipeline(password: str) -> None:
 
 
 def _study(enrolment, *, lessons: int) -> None:
+    """Work through lessons as a tutor would, passing each module's check on the way."""
+    from assessments.models import ItemVersion
+    from assessments.services import start_check, submit_check
     from courses.services import complete_lesson, course_progress, current_version
 
     if current_version(enrolment.pathway) is None:
         return
     for _ in range(lessons):
-        lesson = course_progress(enrolment).next_lesson
+        progress = course_progress(enrolment)
+        for module in progress.modules:
+            if module.unlocked and module.lessons_complete and not module.complete:
+                check = start_check(enrolment, module.module.slug)
+                answers = {}
+                for index, entry in enumerate(check.items):
+                    item = db.session.get(ItemVersion, entry["item_version_id"])
+                    answers[index] = [p for p, i in enumerate(entry["option_order"])
+                                      if item.options[i]["correct"]]
+                submit_check(check, answers)
+                progress = course_progress(enrolment)
+        lesson = progress.next_lesson
         if lesson is None:
             return
         complete_lesson(enrolment, lesson)

@@ -9,8 +9,10 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import func, select
 
+from assessments.models import Attempt, FormativeResult
 from courses.models import CourseVersion, Resource
 from courses.services import course_progress, load_content
+from lms import clock
 from lms.models import AuditEntry, NominationImport, OutboxEmail, Role
 from tests.content_factory import write_content
 from tests.factories import (
@@ -74,7 +76,10 @@ def world(db_session, tmp_path):
     enrolment_b = make_enrolment(school_b, name=f"{SECRET_NAME} Junior")
     lesson_b = course_progress(enrolment_b).next_lesson
     upload_b = NominationImport(school=school_b, filename="b.csv", content="name\n")
-    db_session.add(upload_b)
+    check_b = FormativeResult(enrolment_id=enrolment_b.id, topic="module-1", items=[], total=0)
+    attempt_b = Attempt(enrolment_id=enrolment_b.id, number=1, seed=1, total=0,
+                        started_at=clock.now(), deadline_at=clock.now())
+    db_session.add_all([upload_b, check_b, attempt_b])
     db_session.commit()
     version = db_session.scalars(select(CourseVersion)).first()
     arguments = {
@@ -90,6 +95,10 @@ def world(db_session, tmp_path):
         "resource_id": db_session.scalars(select(Resource.id)).first(),
         "version_id": version.id,
         "token": "not-a-real-token",
+        "topic": "module-1",
+        "check_id": check_b.id,
+        "attempt_id": attempt_b.id,
+        "position": 0,
         "filename": "app.css",
     }
     return actors, arguments, trust_b

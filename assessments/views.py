@@ -1,0 +1,211 @@
+"""Module checks and the summative assessment, one question per page: no JavaScript needed,
+every page answers from the server, and no page ever carries a key."""
+
+from __future__ import annotations
+
+from flask import abort, flash, redirect, render_template, request, url_for
+
+from assessments import bp, services
+from assessments.blueprints import BLUEPRINTS
+from assessments.models import Attempt, AttemptItem, FormativeResult, ItemVersion
+from courses.services import course_progress
+from lms import clock
+from lms.authz import Access, Action, access, require
+from lms.errors import DomainError
+from lms.extensions import db
+from lms.forms import Form
+from lms.models import Enrolment
+
+
+def _studying(enrolment_id: int) -> Enrolment:
+    enrolment = require(Action.VIEW, db.session.get(Enrolment, enrolment_id))
+    return require(Action.STUDY, enrolment)
+
+
+def _shown(item: ItemVersion, order: list[int]) -> list[tuple[int, str]]:
+    """Options as the tutor sees them: (position, text); nothing else leaves the server."""
+    return [(position, item.options[index]["text"]) for position, index in enumerate(order)]
+
+
+def _chosen(name: str) -> list[str]:
+    return request.form.getlist(name)
+
+
+# --- module checks ------------------------------------------------------------------------
+
+
+@bp.post("/learn/<int:enrolment_id>/checks/<topic>")
+@access(Access.SIGNED_IN)
+def start_check(enrolment_id: int, topic: str):
+    enrolment = _studying(enrolment_id)
+    if not Form().validate_on_submit():
+        abort(400)
+    module = next((m for m in course_progress(enrolment).modules if m.module.slug == topic), None)
+    if module is None or not module.unlocked or not module.lessons_complete:
+        flash("Finish the module's lessons before its check.", "error")
+        return redirect(url_for("courses.course", enrolment_id=enrolment.id))
+    try:
+        check = services.start_check(enrolment, topic)
+    except DomainError as error:
+        db.session.rollback()
+        flash(error.message, "error")
+        return redirect(url_for("courses.course", enrolment_id=enrolment.id))
+    db.session.commit()
+    return redirect(url_for("assessments.check", enrolment_id=enrolment.id, check_id=check.id))
+
+
+@bp.route("/learn/<int:enrolment_id>/checks/try/<int:check_id>", methods=["GET", "POST"])
+@access(Access.SIGNED_IN)
+def check(enrolment_id: int, check_id: int):
+    enrolment = _studying(enrolment_id)
+    attempt = db.session.get(FormativeResult, check_id)
+    if attempt is None or attempt.enrolment_id != enrolment.id:
+        abort(404)
+    items = [(db.session.get(ItemVersion, e["item_version_id"]), e["option_order"])
+             for e in attempt.items]
+    form = Form()
+    if request.method == "POST" and form.validate_on_submit():
+        try:
+            feedback = services.submit_check(
+                attempt, {i: _chosen(f"q{i}") for i in range(len(items))})
+        except DomainError as error:
+            db.session.rollback()
+            flash(error.message, "error")
+        else:
+            db.session.commit()
+            return render_template("assessments/check_result.html", enrolment=enrolment,
+                                   attempt=attempt, feedback=feedback, form=Form(),
+                                   shown=[_shown(f.item, f.option_order) for f in feedback])
+    return render_template("assessments/check.html", enrolment=enrolment, attempt=attempt,
+                           questions=[(item, _shown(item, order)) for item, order in items],
+                           form=form)
+
+
+# --- the summative assessment -------------------------------------------------------------
+
+
+@bp.get("/learn/<int:enrolment_id>/assessment")
+@access(Access.SIGNED_IN)
+def assessment(enrolment_id: int):
+    enrolment = _studying(enrolment_id)
+    attempts = services.attempts_of(enrolment)
+    return render_template(
+        "assessments/assessment.html", enrolment=enrolment, attempts=attempts,
+        state=services.readiness(enrolment), blueprint=BLUEPRINTS[enrolment.pathway],
+        time_allowed=services.time_allowed(enrolment, BLUEPRINTS[enrolment.pathway]),
+        lessons=_lesson_links(enrolment), form=Form(),
+    )
+
+
+def _lesson_links(enrolment: Enrolment) -> dict[tuple[str, str], tuple[int, str]]:
+    progress = course_progress(enrolment)
+    return {(m.module.slug, lesson.slug): (lesson.id, lesson.title)
+            for m in progress.modules for lesson in m.module.lessons}
+
+
+@bp.post("/learn/<int:enrolment_id>/assessment/start")
+@access(Access.SIGNED_IN)
+def start_attempt(enrolment_id: int):
+    enrolment = _studying(enrolment_id)
+    if not Form().validate_on_submit():
+        abort(400)
+    try:
+        attempt = services.start_attempt(enrolment)
+    except DomainError as error:
+        db.session.rollback()
+        flash(error.message, "error")
+        return redirect(url_for("assessments.assessment", enrolment_id=enrolment.id))
+    db.session.commit()
+    return redirect(url_for("assessments.question", enrolment_id=enrolment.id,
+                            attempt_id=attempt.id, position=0))
+
+
+def _attempt(enrolment: Enrolment, attempt_id: int) -> Attempt:
+    attempt = db.session.get(Attempt, attempt_id)
+    if attempt is None or attempt.enrolment_id != enrolment.id:
+        abort(404)
+    return attempt
+
+
+def _close_if_timed_out(attempt: Attempt) -> bool:
+    if attempt.is_open and clock.now() >= attempt.deadline_at:
+        services.submit_attempt(attempt, auto=True)
+        db.session.commit()
+        flash("Time is up. Your saved answers have been submitted.", "info")
+        return True
+    return False
+
+
+@bp.route("/learn/<int:enrolment_id>/attempts/<int:attempt_id>/q/<int:position>",
+          methods=["GET", "POST"])
+@access(Access.SIGNED_IN)
+def question(enrolment_id: int, attempt_id: int, position: int):
+    enrolment = _studying(enrolment_id)
+    attempt = _attempt(enrolment, attempt_id)
+    if _close_if_timed_out(attempt) or not attempt.is_open:
+        return redirect(url_for("assessments.result", enrolment_id=enrolment.id,
+                                attempt_id=attempt.id))
+    row = next((r for r in attempt.items if r.position == position), None)
+    if row is None:
+        abort(404)
+    form = Form()
+    if request.method == "POST" and form.validate_on_submit():
+        try:
+            services.save_answer(attempt, position, _chosen("answer"))
+        except DomainError as error:
+            db.session.rollback()
+            flash(error.message, "error")
+        else:
+            db.session.commit()
+            go = request.form.get("go", "next")
+            if go == "review" or (go == "next" and position + 1 >= attempt.total):
+                return redirect(url_for("assessments.review", enrolment_id=enrolment.id,
+                                        attempt_id=attempt.id))
+            target = max(0, position - 1) if go == "previous" else position + 1
+            return redirect(url_for("assessments.question", enrolment_id=enrolment.id,
+                                    attempt_id=attempt.id, position=target))
+    return render_template("assessments/question.html", enrolment=enrolment, attempt=attempt,
+                           row=row, options=_shown(row.item, row.option_order), form=form,
+                           seconds_left=int((attempt.deadline_at - clock.now()).total_seconds()))
+
+
+@bp.route("/learn/<int:enrolment_id>/attempts/<int:attempt_id>/review",
+          methods=["GET", "POST"])
+@access(Access.SIGNED_IN)
+def review(enrolment_id: int, attempt_id: int):
+    enrolment = _studying(enrolment_id)
+    attempt = _attempt(enrolment, attempt_id)
+    if _close_if_timed_out(attempt) or not attempt.is_open:
+        return redirect(url_for("assessments.result", enrolment_id=enrolment.id,
+                                attempt_id=attempt.id))
+    form = Form()
+    if request.method == "POST" and form.validate_on_submit():
+        try:
+            services.submit_attempt(attempt)
+        except DomainError as error:
+            db.session.rollback()
+            flash(error.message, "error")
+        else:
+            db.session.commit()
+        return redirect(url_for("assessments.result", enrolment_id=enrolment.id,
+                                attempt_id=attempt.id))
+    answered = sum(1 for row in attempt.items if row.selected)
+    return render_template("assessments/review.html", enrolment=enrolment, attempt=attempt,
+                           answered=answered, form=form)
+
+
+@bp.get("/learn/<int:enrolment_id>/attempts/<int:attempt_id>/result")
+@access(Access.SIGNED_IN)
+def result(enrolment_id: int, attempt_id: int):
+    enrolment = _studying(enrolment_id)
+    attempt = _attempt(enrolment, attempt_id)
+    if attempt.is_open:
+        return redirect(url_for("assessments.review", enrolment_id=enrolment.id,
+                                attempt_id=attempt.id))
+    return render_template("assessments/result.html", enrolment=enrolment, attempt=attempt,
+                           state=services.readiness(enrolment),
+                           lessons=_lesson_links(enrolment),
+                           pass_mark=BLUEPRINTS[enrolment.pathway].pass_mark)
+
+
+__all__ = ["bp", "AttemptItem"]

@@ -1,0 +1,79 @@
+"""The tutor's assessment pages: one question per page, saved as they go, and never a key."""
+
+import re
+
+import pytest
+from sqlalchemy import select
+
+from assessments.models import Attempt
+from lms.models import Role
+from tests.factories import make_member
+from tests.test_assessments import _finish_course, _right, loaded  # noqa: F401
+
+
+@pytest.fixture
+def tutor(db_session, loaded, sign_in):  # noqa: F811
+    from tests.factories import make_enrolment
+
+    enrolment = make_enrolment()
+    enrolment.user.password_hash = make_member(Role.SCHOOL_LEADER).password_hash
+    _finish_course(db_session, enrolment)
+    return enrolment, sign_in(enrolment.user)
+
+
+def _no_keys(body: str, items) -> None:
+    assert not re.search(r"correct[\"']?\s*[:=]", body, re.IGNORECASE)
+    for item in items:
+        for option in item.options:
+            assert option["feedback"] not in body
+
+
+def test_a_tutor_takes_the_assessment_page_by_page_without_seeing_a_key(db_session, tutor):
+    enrolment, client = tutor
+    page = client.get(f"/learn/{enrolment.id}/assessment").get_data(as_text=True)
+    assert "Start the assessment" in page
+    response = client.post(f"/learn/{enrolment.id}/assessment/start")
+    assert response.status_code == 302
+    attempt = db_session.scalars(select(Attempt)).one()
+    items = [row.item for row in attempt.items]
+    for row in attempt.items:
+        url = f"/learn/{enrolment.id}/attempts/{attempt.id}/q/{row.position}"
+        body = client.get(url).get_data(as_text=True)
+        _no_keys(body, items)
+        assert re.search(r'name="answer"', body)
+        client.post(url, data={"answer": [str(p) for p in _right(row.item, row.option_order)],
+                               "go": "next"})
+    review = client.get(f"/learn/{enrolment.id}/attempts/{attempt.id}/review")
+    _no_keys(review.get_data(as_text=True), items)
+    assert "answered 30 of 30" in review.get_data(as_text=True)
+    client.post(f"/learn/{enrolment.id}/attempts/{attempt.id}/review")
+    again = client.post(f"/learn/{enrolment.id}/attempts/{attempt.id}/review")
+    assert again.status_code == 302
+    result = client.get(f"/learn/{enrolment.id}/attempts/{attempt.id}/result")
+    assert "You passed" in result.get_data(as_text=True)
+    db_session.expire_all()
+    assert db_session.get(Attempt, attempt.id).correct == 30
+
+
+def test_an_answer_survives_a_reload_and_a_second_device(db_session, tutor, app):
+    enrolment, client = tutor
+    client.post(f"/learn/{enrolment.id}/assessment/start")
+    attempt = db_session.scalars(select(Attempt)).one()
+    url = f"/learn/{enrolment.id}/attempts/{attempt.id}/q/0"
+    client.post(url, data={"answer": ["2"], "go": "next"})
+    other_device = app.test_client()
+    other_device.post("/sign-in", data={"email": enrolment.user.email,
+                                        "password": "correct horse battery staple"})
+    body = other_device.get(url).get_data(as_text=True)
+    assert re.search(r'value="2" checked', body)
+
+
+def test_another_tutor_cannot_open_an_attempt(db_session, tutor, app):
+    enrolment, client = tutor
+    client.post(f"/learn/{enrolment.id}/assessment/start")
+    attempt = db_session.scalars(select(Attempt)).one()
+    leader = make_member(Role.SCHOOL_LEADER, school=enrolment.school)
+    db_session.commit()
+    other = app.test_client()
+    other.post("/sign-in", data={"email": leader.email, "password": "correct horse battery staple"})
+    assert other.get(f"/learn/{enrolment.id}/attempts/{attempt.id}/q/0").status_code == 403
