@@ -343,7 +343,17 @@ def submit_attempt(attempt: Attempt, *, now: datetime | None = None, auto: bool 
         enrolment.move_to(EnrolmentStatus.FAILED, "Did not pass within the attempts allowed.")
         audit.record("enrolment.failed", enrolment, actor=None,
                      changes={"status": ("active", "failed")})
+        _tell_school_leaders(enrolment)
     return attempt
+
+
+def _tell_school_leaders(enrolment: Enrolment) -> None:
+    from lms.nominations import _school_leaders
+    from lms.notifications import send_email
+
+    for leader in _school_leaders(enrolment.school_id):
+        send_email(leader.email, "A tutor did not pass the assessment", "enrolment_failed",
+                   leader=leader, enrolment=enrolment)
 
 
 def _enrolment(attempt: Attempt) -> Enrolment:

@@ -4,6 +4,7 @@ every page answers from the server, and no page ever carries a key."""
 from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
 
 from assessments import bp, services
 from assessments.blueprints import BLUEPRINTS
@@ -206,6 +207,28 @@ def result(enrolment_id: int, attempt_id: int):
                            state=services.readiness(enrolment),
                            lessons=_lesson_links(enrolment),
                            pass_mark=BLUEPRINTS[enrolment.pathway].pass_mark)
+
+
+@bp.post("/enrolments/<int:enrolment_id>/adjustments")
+@access(Access.SIGNED_IN)
+def grant_adjustment(enrolment_id: int):
+    from lms.forms import AdjustmentForm
+
+    enrolment = require(Action.DECIDE, db.session.get(Enrolment, enrolment_id))
+    form = AdjustmentForm(prefix="adjust")
+    if form.validate_on_submit():
+        try:
+            services.grant_adjustment(enrolment, form.kind.data, form.value.data,
+                                      reason=form.reason.data, actor=current_user)
+        except DomainError as error:
+            db.session.rollback()
+            flash(error.message, "error")
+        else:
+            db.session.commit()
+            flash("The adjustment has been recorded.", "success")
+    else:
+        flash(" ".join(e for errors in form.errors.values() for e in errors), "error")
+    return redirect(url_for("lms.enrolment", enrolment_id=enrolment.id))
 
 
 __all__ = ["bp", "AttemptItem"]

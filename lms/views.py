@@ -13,6 +13,7 @@ from lms.errors import DomainError, TokenInvalid
 from lms.extensions import db
 from lms.forms import (
     AcceptNominationForm,
+    AdjustmentForm,
     AuditSearchForm,
     ChangePasswordForm,
     ClusterForm,
@@ -752,12 +753,16 @@ def decline_nomination(token: str):
 @access(Access.SIGNED_IN)
 def enrolment(enrolment_id: int):
     enrolment = require(Action.VIEW, db.session.get(Enrolment, enrolment_id))
+    from assessments.models import Adjustment
+
     return render_template(
         "lms/enrolment.html",
         enrolment=enrolment,
         can_decide=can(current_user, Action.DECIDE, enrolment),
         extend_form=ExtendDeadlineForm(prefix="extend"),
         withdraw_form=RequiredReasonForm(prefix="withdraw"),
+        adjust_form=AdjustmentForm(prefix="adjust"),
+        adjustments=db.session.query(Adjustment).filter_by(enrolment_id=enrolment.id).all(),
     )
 
 
@@ -777,8 +782,9 @@ def extend_enrolment(enrolment_id: int):
             flash(f"The deadline is now {enrolment.deadline_at:%-d %B %Y}.", "success")
             return redirect(url_for("lms.enrolment", enrolment_id=enrolment.id))
     return render_template("lms/enrolment.html", enrolment=enrolment, can_decide=True,
-                           extend_form=form,
-                           withdraw_form=RequiredReasonForm(prefix="withdraw")), 400
+                           extend_form=form, adjust_form=AdjustmentForm(prefix="adjust"),
+                           withdraw_form=RequiredReasonForm(prefix="withdraw"),
+                           adjustments=[]), 400
 
 
 @bp.post("/enrolments/<int:enrolment_id>/withdraw")
@@ -797,4 +803,5 @@ def withdraw_enrolment(enrolment_id: int):
             flash("The tutor has been withdrawn from training.", "success")
             return redirect(url_for("lms.enrolment", enrolment_id=enrolment.id))
     return render_template("lms/enrolment.html", enrolment=enrolment, can_decide=True,
-                           extend_form=ExtendDeadlineForm(prefix="extend"), withdraw_form=form), 400
+                           extend_form=ExtendDeadlineForm(prefix="extend"), withdraw_form=form,
+                           adjust_form=AdjustmentForm(prefix="adjust"), adjustments=[]), 400

@@ -50,7 +50,23 @@ def database_url(tmp_path_factory) -> str:
 
 
 @pytest.fixture(scope="session")
-def app(database_url, tmp_path_factory):
+def _exclusive_database(database_url):
+    """Two runs of the suite against one PostgreSQL database would truncate each other's
+    tables; an advisory lock held for the whole run makes a second run wait instead."""
+    if not database_url.startswith("postgresql"):
+        yield
+        return
+    import psycopg
+
+    dsn = database_url.replace("postgresql+psycopg://", "postgresql://")
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        conn.execute("SELECT pg_advisory_lock(774411)")
+        yield
+        conn.execute("SELECT pg_advisory_unlock(774411)")
+
+
+@pytest.fixture(scope="session")
+def app(database_url, tmp_path_factory, _exclusive_database):
     instance = tmp_path_factory.mktemp("instance")
     app = create_app(
         {

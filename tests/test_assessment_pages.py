@@ -77,3 +77,21 @@ def test_another_tutor_cannot_open_an_attempt(db_session, tutor, app):
     other = app.test_client()
     other.post("/sign-in", data={"email": leader.email, "password": "correct horse battery staple"})
     assert other.get(f"/learn/{enrolment.id}/attempts/{attempt.id}/q/0").status_code == 403
+
+
+def test_the_central_team_grants_an_adjustment_with_a_reason(db_session, loaded, sign_in):  # noqa: F811
+    from assessments.models import Adjustment
+    from tests.factories import make_enrolment
+
+    enrolment = make_enrolment()
+    central = make_member(Role.CENTRAL_TEAM, trust=enrolment.school.trust)
+    db_session.commit()
+    client = sign_in(central)
+    url = f"/enrolments/{enrolment.id}/adjustments"
+    client.post(url, data={"adjust-kind": "extra_time", "adjust-value": "25",
+                           "adjust-reason": ""})
+    assert db_session.scalars(select(Adjustment)).all() == []
+    client.post(url, data={"adjust-kind": "extra_time", "adjust-value": "25",
+                           "adjust-reason": "Access arrangement for dyslexia"})
+    page = client.get(f"/enrolments/{enrolment.id}").get_data(as_text=True)
+    assert "Extra time: 25%" in page and "Access arrangement for dyslexia" in page

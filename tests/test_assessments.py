@@ -21,8 +21,8 @@ from assessments.services import (
 from courses.services import complete_lesson, course_progress, load_content
 from lms import clock
 from lms.errors import DomainError
-from lms.models import EnrolmentStatus
-from tests.factories import make_enrolment
+from lms.models import EnrolmentStatus, OutboxEmail, Role
+from tests.factories import make_enrolment, make_member
 
 
 @pytest.fixture
@@ -148,6 +148,7 @@ def test_time_up_refuses_answers_and_submit_and_the_sweep_submits_what_was_saved
 
 
 def test_a_first_fail_flags_topics_and_gates_the_second_attempt(db_session, ready):
+    leader = make_member(Role.SCHOOL_LEADER, school=ready.school)
     attempt = start_attempt(ready)
     _answer(attempt, right=20)
     submit_attempt(attempt)
@@ -172,6 +173,10 @@ def test_a_first_fail_flags_topics_and_gates_the_second_attempt(db_session, read
     _answer(second, right=10)
     submit_attempt(second)
     assert ready.status == EnrolmentStatus.FAILED
+    db_session.commit()
+    told = db_session.scalars(select(OutboxEmail.to_address).where(
+        OutboxEmail.subject.contains("did not pass"))).all()
+    assert told == [leader.email]
 
 
 def test_no_second_attempt_when_the_cool_off_runs_past_the_deadline(db_session, ready):
