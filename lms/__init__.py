@@ -70,6 +70,9 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(assessments_bp)
     register_cli(app)
     app.cli.add_command(courses_cli)
+    from assessments.cli import assessments_cli
+
+    app.cli.add_command(assessments_cli)
     return app
 
 

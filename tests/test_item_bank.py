@@ -68,3 +68,13 @@ def test_a_broken_item_is_refused_with_its_key(tmp_path):
         "      - {text: b, correct: true, feedback: f}\n      - {text: c, feedback: f}\n")
     with pytest.raises(BankError, match="x-1.*exactly one correct"):
         read_bank(tmp_path)
+
+
+def test_the_load_command_is_idempotent(app, db_session):
+    runner = app.test_cli_runner()
+    first = runner.invoke(args=["assessments", "load"])
+    count = len(read_bank().items)
+    assert first.exit_code == 0
+    assert f"{count} items current, {count} new versions" in first.output
+    second = runner.invoke(args=["assessments", "load"])
+    assert "0 new versions" in second.output
