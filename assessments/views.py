@@ -15,7 +15,7 @@ from lms.authz import Access, Action, access, require
 from lms.errors import DomainError
 from lms.extensions import db
 from lms.forms import Form
-from lms.models import Enrolment
+from lms.models import Enrolment, Role
 
 
 def _studying(enrolment_id: int) -> Enrolment:
@@ -229,6 +229,19 @@ def grant_adjustment(enrolment_id: int):
     else:
         flash(" ".join(e for errors in form.errors.values() for e in errors), "error")
     return redirect(url_for("lms.enrolment", enrolment_id=enrolment.id))
+
+
+@bp.get("/admin/item-analysis")
+@access(Access.SIGNED_IN, roles=(Role.PROGRAMME_ADMIN,))
+def item_analysis():
+    from assessments import analysis
+
+    responses, items, pathways = analysis.responses()
+    stats = analysis.item_statistics(responses, {i: len(v.options) for i, v in items.items()})
+    rows = sorted(stats.values(), key=lambda s: (not s.flags, items[s.item_id].key))
+    return render_template("assessments/item_analysis.html", rows=rows, items=items,
+                           papers=analysis.paper_difficulty(responses, stats, pathways),
+                           minimum=analysis.MIN_RESPONSES)
 
 
 __all__ = ["bp", "AttemptItem"]
