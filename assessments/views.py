@@ -170,6 +170,25 @@ def question(enrolment_id: int, attempt_id: int, position: int):
                            seconds_left=int((attempt.deadline_at - clock.now()).total_seconds()))
 
 
+@bp.post("/learn/<int:enrolment_id>/attempts/<int:attempt_id>/answers/<int:position>")
+@access(Access.SIGNED_IN)
+def autosave(enrolment_id: int, attempt_id: int, position: int):
+    """Save one answer as soon as it is chosen (the page's script calls this; without
+    JavaScript, the Save buttons do the same). Answers JSON, never the key."""
+    enrolment = _studying(enrolment_id)
+    attempt = _attempt(enrolment, attempt_id)
+    try:
+        row = services.save_answer(attempt, position, _chosen("answer"))
+    except DomainError as error:
+        db.session.rollback()
+        status = 409 if not attempt.is_open or clock.now() >= attempt.deadline_at else 400
+        return {"type": "about:blank", "title": "Answer not saved", "status": status,
+                "detail": error.message}, status, {"Content-Type": "application/problem+json"}
+    db.session.commit()
+    return {"position": row.position, "selected": row.selected,
+            "saved_at": row.saved_at.isoformat()}
+
+
 @bp.route("/learn/<int:enrolment_id>/attempts/<int:attempt_id>/review",
           methods=["GET", "POST"])
 @access(Access.SIGNED_IN)

@@ -95,3 +95,26 @@ def test_the_central_team_grants_an_adjustment_with_a_reason(db_session, loaded,
                            "adjust-reason": "Access arrangement for dyslexia"})
     page = client.get(f"/enrolments/{enrolment.id}").get_data(as_text=True)
     assert "Extra time: 25%" in page and "Access arrangement for dyslexia" in page
+
+
+def test_an_answer_autosaves_as_json_and_is_refused_once_time_is_up(db_session, tutor):
+    from datetime import timedelta
+
+    from lms import clock
+
+    enrolment, client = tutor
+    client.post(f"/learn/{enrolment.id}/assessment/start")
+    attempt = db_session.scalars(select(Attempt)).one()
+    page = client.get(f"/learn/{enrolment.id}/attempts/{attempt.id}/q/0").get_data(as_text=True)
+    assert 'src="/static/autosave.js"' in page and "data-autosave" in page
+    url = f"/learn/{enrolment.id}/attempts/{attempt.id}/answers/0"
+    saved = client.post(url, data={"answer": ["1"]})
+    assert saved.status_code == 200 and saved.json["selected"] == [1]
+    assert "correct" not in saved.get_data(as_text=True)
+    bad = client.post(url, data={"answer": ["9"]})
+    assert bad.status_code == 400 and bad.mimetype == "application/problem+json"
+    clock.travel(timedelta(minutes=46))
+    late = client.post(url, data={"answer": ["2"]})
+    assert late.status_code == 409 and "Time is up" in late.json["detail"]
+    db_session.expire_all()
+    assert db_session.get(Attempt, attempt.id).items[0].selected == [1]
