@@ -2,10 +2,17 @@
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
+FLASK := $(BIN)/flask --app lms
+# Where `make test` runs the suite the second time, and the Redis database the tests flush.
+# Override on the command line: make test PG_URL=... REDIS_URL=...
 PG_URL ?= postgresql://postgres@127.0.0.1:5432/test
-REDIS_URL ?= redis://127.0.0.1:6379/15
+# Not taken from the shell: a REDIS_URL exported for the app must never be flushed by tests.
+REDIS_URL = redis://127.0.0.1:6379/15
 PYTEST_ARGS ?=
-export FLASK_APP := lms
+# The suite configures its own app; settings exported in the shell must not leak into it.
+TEST_ENV := env -u DATABASE_URL -u CELERY_BROKER_URL -u CELERY_RESULT_BACKEND -u REDIS_URL \
+	-u MAIL_SERVER -u LMS_ENV -u SECRET_KEY -u TEST_DATABASE_URL TEST_REDIS_URL=$(REDIS_URL)
+PYTEST := $(BIN)/python -m pytest $(PYTEST_ARGS)
 
 .PHONY: run test test-sqlite test-postgres bench lint install install-test clean
 
@@ -13,34 +20,43 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
-install: $(BIN)/python
-	$(BIN)/pip install --quiet -e .
+# Editable installs: code changes need no reinstall, only a changed pyproject.toml does.
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e .
+	touch $@
 
-install-test: $(BIN)/python
-	$(BIN)/pip install --quiet -e '.[test]'
+$(VENV)/.installed-test: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $@ $(VENV)/.installed
 
-run: install
-	$(BIN)/flask db upgrade
-	$(BIN)/flask demo load
-	$(BIN)/flask run --host 127.0.0.1 --port 5000
+install: $(VENV)/.installed
+install-test: $(VENV)/.installed-test
 
-test: install-test
-	$(MAKE) --no-print-directory test-sqlite
-	$(MAKE) --no-print-directory test-postgres
+run: $(VENV)/.installed
+	$(FLASK) db upgrade
+	$(FLASK) demo load
+	$(FLASK) run --host 127.0.0.1 --port 5000
 
-test-sqlite:
-	@echo "== tests on SQLite"
-	TEST_REDIS_URL=$(REDIS_URL) $(BIN)/python -m pytest $(PYTEST_ARGS)
+# Both runs always happen; the target fails if either does.
+test: $(VENV)/.installed-test
+	@status=0; \
+	echo "== tests on SQLite"; \
+	$(TEST_ENV) $(PYTEST) || status=1; \
+	echo "== tests on PostgreSQL ($(PG_URL))"; \
+	$(TEST_ENV) TEST_DATABASE_URL=$(PG_URL) $(PYTEST) || status=1; \
+	exit $$status
 
-test-postgres:
-	@echo "== tests on PostgreSQL ($(PG_URL))"
-	TEST_DATABASE_URL=$(PG_URL) TEST_REDIS_URL=$(REDIS_URL) $(BIN)/python -m pytest $(PYTEST_ARGS)
+test-sqlite: $(VENV)/.installed-test
+	$(TEST_ENV) $(PYTEST)
 
-bench: install-test
+test-postgres: $(VENV)/.installed-test
+	$(TEST_ENV) TEST_DATABASE_URL=$(PG_URL) $(PYTEST)
+
+bench: $(VENV)/.installed
 	$(BIN)/python -m bench.summary
 
-lint: install-test
+lint: $(VENV)/.installed-test
 	$(BIN)/ruff check lms courses assessments credentials tests bench
 
 clean:
-	rm -rf $(VENV) instance .pytest_cache
+	rm -rf $(VENV) instance .pytest_cache build

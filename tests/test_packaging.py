@@ -1,6 +1,7 @@
 """An installed copy carries everything it needs: the four packages, templates, static files,
 migrations, course content and the item bank."""
 
+import re
 import shutil
 import subprocess
 import sys
@@ -70,3 +71,19 @@ def test_the_wheel_ships_templates_static_files_migrations_content_and_item_bank
     missing = sorted(_source_files() - names)
     assert not missing, f"not in the wheel (add to [tool.setuptools.package-data]): {missing}"
     assert not any(name.startswith(("tests/", "bench/")) for name in names)
+
+
+def test_the_readme_lists_every_setting_the_code_reads():
+    from lms.config import ENVIRONMENT
+
+    read = set()
+    pattern = re.compile(r"""(?:os\.environ(?:\.get)?[(\[]|_env_(?:int|bool)\()\s*["']([A-Z_]+)""")
+    for package in PACKAGES:
+        for path in (ROOT / package).rglob("*.py"):
+            read.update(pattern.findall(path.read_text()))
+    assert read, "found no settings read from the environment"
+    assert sorted(read - set(ENVIRONMENT)) == [], "read but not in lms.config.ENVIRONMENT"
+    readme = (ROOT / "README.md").read_text()
+    table = {line.split("|")[1].strip().strip("`") for line in readme.splitlines()
+             if line.startswith("| `")}
+    assert sorted(set(ENVIRONMENT) - table) == [], "in ENVIRONMENT but not in README.md"
