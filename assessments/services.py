@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
 
 from assessments.bank import ITEMS_ROOT, Bank, ItemSpec, OptionSpec, read_bank
 from assessments.blueprints import BLUEPRINTS, Blueprint
@@ -310,7 +311,9 @@ def submit_attempt(attempt: Attempt, *, now: datetime | None = None, auto: bool 
         return attempt
     if not auto and now > attempt.deadline_at:
         raise DomainError("Time is up, so this attempt was submitted with your saved answers.")
-    items = list(attempt.items)
+    items = list(db.session.scalars(
+        select(AttemptItem).where(AttemptItem.attempt_id == attempt.id)
+        .options(selectinload(AttemptItem.item)).order_by(AttemptItem.position)))
     by_topic: dict[str, dict] = {}
     correct = 0
     for row in items:

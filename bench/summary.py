@@ -10,7 +10,7 @@ import re
 import subprocess
 import sys
 
-BENCHMARKS = ["bench.nomination_import", "bench.lesson_page"]
+BENCHMARKS = ["bench.nomination_import", "bench.lesson_page", "bench.assessment_load"]
 LINE = re.compile(
     r"^bench: (?P<name>\S+) = (?P<value>[-\d.]+) (?P<unit>\S+) "
     r"\(target (?P<op><=|>=|==) (?P<target>[-\d.]+)\)$"

@@ -1,0 +1,278 @@
+"""Many tutors take the assessment at once against a real gunicorn server on PostgreSQL.
+
+Each simulated tutor signs in, starts an attempt, saves an answer every ``INTERVAL`` seconds
+through the autosave endpoint, then submits. Afterwards every answer a tutor saw saved is looked
+up in the database: an answer that is missing or different counts as lost.
+
+Run: ``python -m bench.assessment_load`` (``BENCH_TUTORS``, ``BENCH_INTERVAL``, ``BENCH_ITEMS``
+and ``BENCH_DATABASE_URL`` override the defaults: 300 tutors, 2 s, all 30 items, database
+``bench`` on the local PostgreSQL, created if missing).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import random
+import re
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+TUTORS = int(os.environ.get("BENCH_TUTORS", 300))
+INTERVAL = float(os.environ.get("BENCH_INTERVAL", 2.0))
+ITEMS = int(os.environ.get("BENCH_ITEMS", 30))
+DATABASE_URL = os.environ.get("BENCH_DATABASE_URL",
+                              "postgresql+psycopg://postgres@127.0.0.1:5432/bench")
+SECRET_KEY = "bench-secret-key-0123456789abcdefghijklmnopqrstuvwxyz"
+PASSWORD = "bench tutor password"
+ROOT = Path(__file__).resolve().parents[1]
+TOKEN = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
+
+
+def _ensure_database() -> None:
+    import psycopg
+
+    name = DATABASE_URL.rsplit("/", 1)[1]
+    admin = DATABASE_URL.replace("postgresql+psycopg://", "postgresql://").rsplit("/", 1)[0]
+    with psycopg.connect(admin + "/postgres", autocommit=True) as conn:
+        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone():
+            conn.execute(f'CREATE DATABASE "{name}"')
+
+
+def prepare() -> list[tuple[str, int]]:
+    """A fresh schema, content, bank and TUTORS tutors whose course and checks are done."""
+    from argon2 import PasswordHasher
+    from flask_migrate import upgrade
+    from sqlalchemy import text
+
+    from assessments.models import FormativeResult
+    from assessments.services import load_bank
+    from courses.models import LessonProgress
+    from courses.services import load_content
+    from lms import clock, create_app, services
+    from lms.extensions import db
+    from lms.models import (
+        Enrolment,
+        EnrolmentStatus,
+        Membership,
+        Nomination,
+        NominationStatus,
+        Pathway,
+        Role,
+        RoleInSchool,
+        TutoringPhase,
+        User,
+    )
+
+    _ensure_database()
+    app = create_app({"LMS_ENV": "testing", "SECRET_KEY": SECRET_KEY,
+                      "SQLALCHEMY_DATABASE_URI": DATABASE_URL})
+    with app.app_context():
+        with db.engine.begin() as conn:
+            conn.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
+        upgrade()
+        versions = {v.pathway: v for v in _loaded(load_content)}
+        load_bank()
+        trust = services.create_trust("Load trust", actor=None)
+        school = services.add_school(trust, urn="999999", name="Load school", phase="primary",
+                                     local_authority="Leeds", postcode="LS1 4AP", actor=None)
+        db.session.commit()
+        # A cheap Argon2id hash so that signing 300 tutors in measures the app, not hashing.
+        password_hash = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1).hash(
+            PASSWORD)
+        version = versions[Pathway.PRIMARY]
+        lessons = version.lessons
+        topics = [m.slug for m in version.modules]
+        now = clock.now()
+        tutors = []
+        for n in range(TUTORS):
+            user = User(email=f"tutor{n}@load.example", name=f"Tutor {n}",
+                        password_hash=password_hash, email_verified_at=now)
+            db.session.add(user)
+            db.session.flush()
+            db.session.add(Membership(user_id=user.id, role=Role.TUTOR, trust_id=trust.id,
+                                      school_id=school.id))
+            nomination = Nomination(
+                school_id=school.id, trust_id=trust.id, candidate_name=user.name,
+                candidate_email=user.email, role_in_school=RoleInSchool.TEACHING_ASSISTANT,
+                tutoring_phase=TutoringPhase.PRIMARY, pathway=Pathway.PRIMARY,
+                status=NominationStatus.ACCEPTED, accepted_at=now)
+            db.session.add(nomination)
+            db.session.flush()
+            enrolment = Enrolment(user_id=user.id, nomination_id=nomination.id,
+                                  school_id=school.id, trust_id=trust.id,
+                                  pathway=Pathway.PRIMARY, course_version=version.version,
+                                  opened_at=now, deadline_at=now.replace(year=now.year + 1),
+                                  status=EnrolmentStatus.ACTIVE)
+            db.session.add(enrolment)
+            db.session.flush()
+            db.session.add_all(LessonProgress(enrolment_id=enrolment.id, lesson_id=lesson.id,
+                                              started_at=now, last_seen_at=now,
+                                              completed_at=now) for lesson in lessons)
+            db.session.add_all(FormativeResult(enrolment_id=enrolment.id, topic=topic,
+                                               items=[], correct=4, total=4, passed=True,
+                                               submitted_at=now) for topic in topics)
+            tutors.append((user.email, enrolment.id))
+        db.session.commit()
+        db.engine.dispose()
+    return tutors
+
+
+def _loaded(load_content):
+    from courses.models import CourseVersion
+    from lms.extensions import db
+
+    load_content()
+    db.session.commit()
+    return db.session.query(CourseVersion).all()
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start_server(port: int, log: Path) -> subprocess.Popen:
+    env = {**os.environ, "LMS_ENV": "development", "SECRET_KEY": SECRET_KEY,
+           "DATABASE_URL": DATABASE_URL, "LOG_LEVEL": "WARNING"}
+    env.pop("CELERY_BROKER_URL", None)
+    env.pop("REDIS_URL", None)
+    with open(log, "w") as out:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "gunicorn", "-w", "4", "-k", "gthread", "--threads", "8",
+             "--keep-alive", "75", "--backlog", "2048", "-b", f"127.0.0.1:{port}",
+             "--log-level", "warning", "lms.wsgi:app"],
+            env=env, stdout=out, stderr=subprocess.STDOUT, cwd=ROOT)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=1):
+                return process
+        except OSError:
+            time.sleep(0.2)
+    process.kill()
+    raise RuntimeError(f"gunicorn did not start:\n{log.read_text()[-2000:]}")
+
+
+async def tutor_session(base: str, email: str, enrolment_id: int, results: dict) -> None:
+    import aiohttp
+
+    jar = aiohttp.CookieJar(unsafe=True)
+    async with aiohttp.ClientSession(base_url=base, cookie_jar=jar) as http:
+        page = await (await http.get("/sign-in")).text()
+        token = TOKEN.search(page).group(1)
+        response = await http.post("/sign-in", data={"email": email, "password": PASSWORD,
+                                                     "csrf_token": token},
+                                   allow_redirects=False)
+        assert response.status == 302, (email, response.status)
+        page = await (await http.get(f"/learn/{enrolment_id}/assessment")).text()
+        token = TOKEN.search(page).group(1)
+        response = await http.post(f"/learn/{enrolment_id}/assessment/start",
+                                   data={"csrf_token": token}, allow_redirects=False)
+        location = response.headers.get("Location", "")
+        match = re.search(r"/attempts/(\d+)/", location)
+        assert match, (email, response.status, location)
+        attempt_id = int(match.group(1))
+        saved: dict[int, int] = {}
+        await asyncio.sleep(random.uniform(0, INTERVAL))
+        for position in range(ITEMS):
+            choice = random.randrange(4)
+            began = time.perf_counter()
+            try:
+                response = await http.post(
+                    f"/learn/{enrolment_id}/attempts/{attempt_id}/answers/{position}",
+                    data={"csrf_token": token, "answer": str(choice)})
+                status = response.status
+                await response.read()
+            except aiohttp.ClientError:
+                status = None
+            results["autosave"].append(time.perf_counter() - began)
+            if status == 200:
+                saved[position] = choice
+            else:
+                results["errors"] += 1
+            await asyncio.sleep(INTERVAL)
+        began = time.perf_counter()
+        response = await http.post(f"/learn/{enrolment_id}/attempts/{attempt_id}/review",
+                                   data={"csrf_token": token}, allow_redirects=False)
+        results["submit"].append(time.perf_counter() - began)
+        if response.status != 302:
+            results["errors"] += 1
+        results["saved"][attempt_id] = saved
+
+
+async def run_all(base: str, tutors: list[tuple[str, int]]) -> dict:
+    results = {"autosave": [], "submit": [], "errors": 0, "saved": {}}
+    await asyncio.gather(*(tutor_session(base, email, eid, results) for email, eid in tutors))
+    return results
+
+
+def lost_answers(saved: dict[int, dict[int, int]]) -> tuple[int, int]:
+    """Answers the server confirmed that the database does not hold, and attempts not
+    submitted."""
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(DATABASE_URL)
+    lost = 0
+    unsubmitted = 0
+    with engine.connect() as conn:
+        for attempt_id, answers in saved.items():
+            rows = dict(conn.execute(text(
+                "SELECT position, selected FROM attempt_items WHERE attempt_id = :a"),
+                {"a": attempt_id}).all())
+            lost += sum(1 for position, choice in answers.items()
+                        if rows.get(position) != [choice])
+            status = conn.execute(text("SELECT status FROM attempts WHERE id = :a"),
+                                  {"a": attempt_id}).scalar()
+            unsubmitted += status != "submitted"
+    engine.dispose()
+    return lost, unsubmitted
+
+
+def percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
+
+
+def main() -> None:
+    began = time.perf_counter()
+    tutors = prepare()
+    print(f"prepared {len(tutors)} tutors in {time.perf_counter() - began:.1f} s")
+    port = _free_port()
+    with tempfile.TemporaryDirectory() as tmp:
+        log = Path(tmp) / "gunicorn.log"
+        server = start_server(port, log)
+        try:
+            began = time.perf_counter()
+            results = asyncio.run(run_all(f"http://127.0.0.1:{port}", tutors))
+            elapsed = time.perf_counter() - began
+        finally:
+            server.send_signal(signal.SIGTERM)
+            server.wait(timeout=30)
+    lost, unsubmitted = lost_answers(results["saved"])
+    requests = len(results["autosave"]) + len(results["submit"])
+    print(f"{len(tutors)} tutors, {ITEMS} answers each every {INTERVAL:g} s, {elapsed:.1f} s; "
+          f"{results['errors']} refused requests; {unsubmitted} attempts not submitted")
+    print(f"bench: assessment_load_tutors = {len(tutors)} tutors (target >= 300)")
+    print(f"bench: assessment_load_throughput = {requests / elapsed:.0f} requests/s "
+          f"(target >= {0.9 * len(tutors) / INTERVAL:.0f})")
+    print(f"bench: autosave_p50 = {1000 * statistics.median(results['autosave']):.0f} ms "
+          f"(target <= 200)")
+    print(f"bench: autosave_p95 = {1000 * percentile(results['autosave'], 0.95):.0f} ms "
+          f"(target <= 200)")
+    print(f"bench: submit_p50 = {1000 * statistics.median(results['submit']):.0f} ms "
+          f"(target <= 500)")
+    print(f"bench: submit_p95 = {1000 * percentile(results['submit'], 0.95):.0f} ms "
+          f"(target <= 500)")
+    print(f"bench: answers_lost = {lost} answers (target == 0)")
+
+
+if __name__ == "__main__":
+    main()
