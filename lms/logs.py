@@ -14,9 +14,12 @@ from flask import Flask, has_request_context, request
 
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(\.[\w-]+)+")
 _TOKENISH = re.compile(r"(token|password|secret|key)=([^&\s'\"]+)", re.IGNORECASE)
+#: Signed single-use links carry their token in the path (and so in every access log line).
+_LINK_TOKEN = re.compile(r"(/(?:invitations|password/reset|account/verify|join)/)[^\s/?#'\"]+")
 
 
 def redact(text: str) -> str:
+    text = _LINK_TOKEN.sub(r"\1[redacted]", text)
     return _TOKENISH.sub(r"\1=[redacted]", _EMAIL.sub("[email]", text))
 
 
@@ -26,7 +29,11 @@ class RedactingFilter(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         if getattr(record, "_redacted", False):
             return True
-        message = record.getMessage()
+        try:
+            message = record.getMessage()
+        except Exception:  # noqa: BLE001 - a bad log call must not break the request making it
+            message = f"{record.msg} (unformattable arguments: {record.args!r})"
+            record.msg, record.args = message, None
         clean = redact(message)
         if clean != message:
             record.msg, record.args = clean, None

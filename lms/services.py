@@ -39,8 +39,9 @@ from lms.security import (
     spend_token,
 )
 
-URN_PATTERN = re.compile(r"^\d{6}$")
-POSTCODE_PATTERN = re.compile(r"^[A-Z]{1,2}\d[A-Z\d]? ?\d[A-Z]{2}$")
+#: ASCII digits only: ``\d`` would also accept other scripts' digits (e.g. "١٢٣٤٥٦").
+URN_PATTERN = re.compile(r"[0-9]{6}")
+POSTCODE_PATTERN = re.compile(r"[A-Z]{1,2}[0-9][A-Z0-9]?[0-9][A-Z]{2}")
 
 INVITATION = "invitation"
 PASSWORD_RESET = "password-reset"
@@ -60,14 +61,14 @@ def normalise_email(email: str) -> str:
 
 def normalise_urn(urn: str) -> str:
     urn = (urn or "").strip()
-    if not URN_PATTERN.match(urn):
+    if not URN_PATTERN.fullmatch(urn):
         raise DomainError("URN must be exactly 6 digits, for example 123456", field="urn")
     return urn
 
 
 def normalise_postcode(postcode: str) -> str:
     compact = re.sub(r"\s+", "", (postcode or "").upper())
-    if not POSTCODE_PATTERN.match(compact):
+    if not POSTCODE_PATTERN.fullmatch(compact):
         raise DomainError("Enter a real UK postcode, for example SW1A 1AA", field="postcode")
     return f"{compact[:-3]} {compact[-3:]}"
 
@@ -201,6 +202,10 @@ def move_school(
     if old_trust_id != trust.id:
         for membership in _active_memberships_at_school(school):
             membership.trust_id = trust.id
+        # The trust it left keeps the record too: its auditors would otherwise see a school
+        # vanish with no entry in their own log.
+        audit.record("school.moved", school, actor=actor, changes=changes, reason=reason,
+                     trust_id=old_trust_id)
     audit.record("school.moved", school, actor=actor, changes=changes, reason=reason)
     return school
 
@@ -339,11 +344,15 @@ def end_membership(membership: Membership, *, actor: User | None, reason: str | 
 
 
 def _admin_count() -> int:
-    return db.session.scalar(
-        select(func.count(Membership.id)).where(
-            Membership.role == Role.PROGRAMME_ADMIN, Membership.ended_at.is_(None)
-        )
-    ) or 0
+    """Active programme admins, with their rows locked: two admins removing each other at
+    once must not leave the platform with none."""
+    return len(
+        db.session.scalars(
+            select(Membership.id)
+            .where(Membership.role == Role.PROGRAMME_ADMIN, Membership.ended_at.is_(None))
+            .with_for_update()
+        ).all()
+    )
 
 
 def invite_staff(
@@ -407,13 +416,25 @@ def _user_from_token(purpose: str, token: str, max_age_key: str) -> tuple[User, 
     return user, payload
 
 
+def _invited_user(token: str) -> tuple[User, dict]:
+    """An invitation only sets a first password: once the account has one (from another
+    invitation or a reset), a leftover link must not replace it."""
+    user, payload = _user_from_token(INVITATION, token, "INVITATION_MAX_AGE")
+    if user.password_hash is not None:
+        from lms.errors import TokenInvalid
+
+        raise TokenInvalid("Your account is already set up. Sign in, or reset your password "
+                           "if you have forgotten it.")
+    return user, payload
+
+
 def check_invitation(token: str) -> User:
-    return _user_from_token(INVITATION, token, "INVITATION_MAX_AGE")[0]
+    return _invited_user(token)[0]
 
 
 def accept_invitation(token: str, password: str) -> User:
     """Set the invited person's password and verify their email, using the link once."""
-    user, payload = _user_from_token(INVITATION, token, "INVITATION_MAX_AGE")
+    user, payload = _invited_user(token)
     new_hash = hash_password(password)
     spend_token(INVITATION, payload)
     user.password_hash = new_hash
@@ -490,6 +511,12 @@ SIGN_IN_FAILED = "Enter a correct email address and password"
 def authenticate(email: str, password: str, address: str | None) -> User:
     """Check a sign-in, throttled per account and per address; the same message for a wrong
     password and an unknown email."""
+    try:
+        # Count failures against the address as stored, so spelling variants that reach the
+        # same account (case, full-width letters in the domain) share one lock.
+        email = normalise_email(email)
+    except DomainError:
+        pass
     throttle = sign_in_throttle(email, address)
     if not throttle.allowed:
         raise DomainError(throttle.message)

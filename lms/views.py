@@ -49,10 +49,13 @@ MAX_IMPORT_BYTES = 5 * 1024 * 1024
 
 
 def _safe_next(target: str | None) -> str:
-    """Only follow ``next`` to a path on this site."""
-    if target:
+    """Only follow ``next`` to a path on this site. Browsers read ``//host``, ``/\\host`` and
+    slashes split by tabs or newlines as another site, so those are refused too."""
+    if target and target.isprintable() and "\\" not in target:
         parts = urlsplit(target)
-        if not parts.scheme and not parts.netloc and target.startswith("/"):
+        if not parts.scheme and not parts.netloc and target.startswith("/") and not (
+            target.startswith("//")
+        ):
             return target
     return url_for("lms.home")
 
@@ -334,6 +337,7 @@ def move_school(school_id: int):
     form.trust_id.choices = [(str(t.id), t.name) for t in trusts]
     if request.method == "GET":
         form.trust_id.data = str(school.trust_id)
+        form.cluster_id.data = str(school.cluster_id or "")
     target = next((t for t in trusts if str(t.id) == form.trust_id.data), school.trust)
     form.cluster_id.choices = [("", "No cluster")] + [
         (str(c.id), f"{c.name} ({t.name})") for t in trusts for c in t.clusters
@@ -423,6 +427,9 @@ def end_membership(membership_id: int):
         db.session.commit()
         flash(f"{membership.user.name} no longer has the role {membership.role.label}.",
               "success")
+    if not can(current_user, Action.VIEW, membership.user) and membership.trust is not None:
+        # Their last role here is gone, so their page is out of sight: back to the staff list.
+        return redirect(url_for("lms.trust_people", trust_id=membership.trust_id))
     return redirect(url_for("lms.user", user_id=membership.user_id))
 
 

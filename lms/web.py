@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, jsonify, render_template, request
+from flask import Flask, jsonify, render_template, request, session
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
@@ -49,6 +49,17 @@ ERROR_TITLES = {
     500: ("Sorry, something went wrong", "Try again later. The problem has been logged."),
 }
 
+#: Shown when even the error page cannot be rendered (its header asks the database who is
+#: signed in): plain, but still the friendly words rather than the server's bare 500.
+FALLBACK_ERROR_PAGE = (
+    '<!doctype html><html lang="en-GB"><head><meta charset="utf-8">'
+    '<meta name="viewport" content="width=device-width, initial-scale=1">'
+    "<title>Sorry, something went wrong – Tutor Endorsement Platform</title>"
+    '<link rel="stylesheet" href="/static/app.css"></head><body><main class="container">'
+    f"<h1>{ERROR_TITLES[500][0]}</h1><p>{ERROR_TITLES[500][1]}</p>"
+    '<p><a href="/">Go to your home page</a></p></main></body></html>'
+)
+
 
 @login_manager.user_loader
 def _load_user(user_id: str) -> User | None:
@@ -92,7 +103,9 @@ def init_app(app: Flask) -> None:
             response.headers.setdefault(
                 "Strict-Transport-Security", "max-age=31536000; includeSubDomains"
             )
-        if current_user.is_authenticated:
+        # The session, not ``current_user``: loading the user would query the database for
+        # every response (static files too) and fail every page while the database is down.
+        if "_user_id" in session:
             response.headers.setdefault("Cache-Control", "private, no-store")
         return response
 
@@ -114,8 +127,12 @@ def init_app(app: Flask) -> None:
     @app.errorhandler(Exception)
     def _unexpected(error: Exception):
         log.exception("unexpected error on %s %s", request.method, request.endpoint)
-        db.session.rollback()
-        return error_response(500)
+        try:
+            db.session.rollback()
+            return error_response(500)
+        except Exception:  # noqa: BLE001 - the page itself needs what failed (the database)
+            log.exception("the error page could not be rendered")
+            return FALLBACK_ERROR_PAGE, 500, {"Content-Type": "text/html; charset=utf-8"}
 
     @app.context_processor
     def _template_globals():

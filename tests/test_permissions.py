@@ -1,0 +1,498 @@
+"""Who may reach what: every route of the app, for every role, against another trust's data.
+
+The routes come from the app's URL map, so a new route that has not declared its access, or
+whose URL arguments nobody has classified in ``URL_ARGUMENTS`` below, fails this suite.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import pytest
+from sqlalchemy import or_, select
+
+from assessments.models import Attempt, FormativeResult
+from courses.models import CourseVersion, Resource
+from courses.services import course_progress, load_content
+from lms import clock
+from lms.models import (
+    AuditEntry,
+    Cluster,
+    Enrolment,
+    Membership,
+    NominationImport,
+    OutboxEmail,
+    Role,
+    School,
+    Trust,
+    User,
+)
+from tests.content_factory import write_content
+from tests.factories import (
+    make_cluster,
+    make_enrolment,
+    make_member,
+    make_nomination,
+    make_provider,
+    make_school,
+    make_trust,
+    membership_of,
+)
+
+TUTOR_PASSWORD = "tutor password 2026"
+
+#: Endpoints meant for anyone, signed in or not. Anything else must send strangers to sign in.
+PUBLIC = {
+    "static", "healthz", "lms.home", "lms.sign_in", "lms.forgot_password", "lms.reset_password",
+    "lms.accept_invitation", "lms.verify_email", "lms.accept_nomination",
+    "lms.decline_nomination",
+}
+
+#: How to fill each URL argument: with trust B's objects, so every object-scoped URL points
+#: into the trust the people under test do not belong to. A new argument must be added here.
+URL_ARGUMENTS = {
+    "trust_id": lambda w: w.b.trust.id,
+    "school_id": lambda w: w.b.school.id,
+    "membership_id": lambda w: membership_of(w.b.people["school_leader"], Role.SCHOOL_LEADER).id,
+    "user_id": lambda w: w.b.people["school_leader"].id,
+    "email_id": lambda w: w.b.email_id,
+    "nomination_id": lambda w: w.b.nomination_id,
+    "import_id": lambda w: w.b.import_id,
+    "enrolment_id": lambda w: w.b.enrolment.id,
+    "lesson_id": lambda w: w.b.lesson_id,
+    "resource_id": lambda w: w.b.resource_id,
+    "version_id": lambda w: w.version_id,
+    "check_id": lambda w: w.b.check_id,
+    "attempt_id": lambda w: w.b.attempt_id,
+    "topic": lambda w: "module-1",
+    "position": lambda w: 0,
+    "token": lambda w: "bad-token",
+    "filename": lambda w: "app.css",
+}
+
+#: Arguments that name an object of trust B (the rest only shape the URL).
+OBJECT_ARGUMENTS = set(URL_ARGUMENTS) - {"topic", "position", "token", "filename"}
+
+#: A well-formed body for POSTs that change something, so a refusal is the access rule's doing
+#: and not a form error. Other POSTs carry only the CSRF token.
+POST_DATA = {
+    "lms.add_cluster": {"name": "Planted Cluster"},
+    "lms.add_school": {"urn": "777777", "name": "Planted School", "phase": "primary",
+                       "local_authority": "Leeds", "postcode": "LS1 4AP", "cluster_id": ""},
+    "lms.edit_school": {"name": "Renamed School", "phase": "secondary",
+                        "local_authority": "York", "postcode": "YO1 7HH"},
+    "lms.move_school": {"trust_id": "{a_trust}", "cluster_id": "", "reason": "Taken over"},
+    "lms.trust_people": {"name": "Planted Person", "email": "planted@elsewhere.example",
+                         "role": "trustee", "school_id": "", "cluster_id": ""},
+    "lms.end_membership": {"reason": "Left"},
+    "lms.trust_settings": {"requires_nomination_approval": "y"},
+    "lms.approvals": {"nomination_ids": "{b_nomination}", "decision": "approve", "reason": ""},
+    "lms.resend_nomination": {"reason": ""},
+    "lms.withdraw_nomination": {"reason": "Left"},
+    "lms.extend_enrolment": {"extend-days": "7", "extend-reason": "Illness"},
+    "lms.withdraw_enrolment": {"withdraw-reason": "Left"},
+    "assessments.grant_adjustment": {"kind": "extra_attempt", "value": "1", "reason": "Needs"},
+}
+
+#: Endpoints that, for a signed-in user, redirect somewhere of their own.
+OWN_REDIRECTS = {"lms.sign_in", "lms.sign_out", "lms.send_verification", "courses.my_course"}
+
+#: Routes only the tutor of the enrolment may use (not even a programme admin studies).
+STUDY_ENDPOINTS = {
+    "courses.course", "courses.lesson", "courses.complete_lesson", "courses.resource",
+    "assessments.start_check", "assessments.check", "assessments.assessment",
+    "assessments.start_attempt", "assessments.question", "assessments.autosave",
+    "assessments.review", "assessments.result",
+}
+
+ROLES_OF_A = ["central_team", "trustee", "cluster_lead", "school_leader", "tutor"]
+
+
+@dataclass
+class TrustSide:
+    """One trust with a person in every role; all its names start with its ``prefix``."""
+
+    prefix: str
+    trust: Trust
+    cluster: Cluster
+    other_cluster: Cluster
+    school: School
+    sibling: School
+    people: dict[str, User]
+    enrolment: Enrolment
+    urns: list[str]
+    nomination_id: int = 0
+    import_id: int = 0
+    lesson_id: int = 0
+    resource_id: int = 0
+    check_id: int = 0
+    attempt_id: int = 0
+    email_id: int = 0
+    staff_ids: set[int] = field(default_factory=set)
+
+
+@dataclass
+class World:
+    a: TrustSide
+    b: TrustSide
+    provider: User
+    admin: User
+    version_id: int
+
+    def person(self, role: str) -> User:
+        return self.provider if role == "provider" else self.a.people[role]
+
+
+def _side(db_session, prefix: str, urn_base: int) -> TrustSide:
+    trust = make_trust(f"{prefix} Learning Trust")
+    cluster = make_cluster(trust, f"{prefix} North Hub")
+    other_cluster = make_cluster(trust, f"{prefix} South Hub")
+    urns = [str(urn_base + 1), str(urn_base + 2)]
+    school = make_school(trust, cluster=cluster, urn=urns[0], name=f"{prefix} Oak Primary")
+    sibling = make_school(trust, cluster=other_cluster, urn=urns[1],
+                          name=f"{prefix} Elm Academy")
+    low = prefix.lower()
+    people = {
+        "central_team": make_member(Role.CENTRAL_TEAM, trust=trust, name=f"{prefix} Centralis",
+                                    email=f"{low}.central@trust.example"),
+        "trustee": make_member(Role.TRUSTEE, trust=trust, name=f"{prefix} Trusteed",
+                               email=f"{low}.trustee@trust.example"),
+        "cluster_lead": make_member(Role.CLUSTER_LEAD, cluster=cluster,
+                                    name=f"{prefix} Clusterby",
+                                    email=f"{low}.lead@trust.example"),
+        "school_leader": make_member(Role.SCHOOL_LEADER, school=school,
+                                     name=f"{prefix} Headley", email=f"{low}.head@trust.example"),
+    }
+    nomination = make_nomination(school, actor=people["school_leader"],
+                                 name=f"{prefix} Nominee", email=f"{low}.nominee@trust.example")
+    enrolment = make_enrolment(school, name=f"{prefix} Tutorson",
+                               email=f"{low}.tutor@trust.example")
+    people["tutor"] = enrolment.user
+    side = TrustSide(prefix, trust, cluster, other_cluster, school, sibling, people, enrolment,
+                     urns, nomination_id=nomination.id)
+    upload = NominationImport(school=school, filename=f"{low}.csv", content="name\n")
+    check = FormativeResult(enrolment_id=enrolment.id, topic="module-1", items=[], total=0)
+    attempt = Attempt(enrolment_id=enrolment.id, number=1, seed=1, total=0,
+                      started_at=clock.now(), deadline_at=clock.now())
+    db_session.add_all([upload, check, attempt])
+    db_session.flush()
+    side.import_id, side.check_id, side.attempt_id = upload.id, check.id, attempt.id
+    side.lesson_id = course_progress(enrolment).next_lesson.id
+    side.resource_id = db_session.scalars(select(Resource.id)).first()
+    side.email_id = db_session.scalars(
+        select(OutboxEmail.id).where(OutboxEmail.to_address == f"{low}.nominee@trust.example")
+    ).first()
+    side.staff_ids = {p.id for p in people.values()}
+    return side
+
+
+@pytest.fixture
+def world(db_session, tmp_path) -> World:
+    load_content(write_content(tmp_path / "content"))
+    a = _side(db_session, "Ashdown", 100000)
+    b = _side(db_session, "Bramblewick", 909090)
+    provider = make_member(Role.PROVIDER, provider=make_provider("Checkwell Tutoring"),
+                           name="Piper Provider")
+    admin = make_member(Role.PROGRAMME_ADMIN, name="Ada Admin")
+    db_session.commit()
+    version_id = db_session.scalars(select(CourseVersion.id)).first()
+    assert a.email_id and b.email_id, "the nominations should have emailed their candidates"
+    return World(a, b, provider, admin, version_id)
+
+
+def _sign_in(sign_in, world: World, role: str):
+    person = world.person(role)
+    password = TUTOR_PASSWORD if role == "tutor" else "correct horse battery staple"
+    return sign_in(person, password)
+
+
+def _urls(app, world: World):
+    """Every rule and method, with a concrete URL pointing at trust B's objects."""
+    for rule in sorted(app.url_map.iter_rules(), key=lambda r: r.rule):
+        missing = set(rule.arguments) - set(URL_ARGUMENTS)
+        assert not missing, (
+            f"URL argument(s) {sorted(missing)} of {rule.rule} ({rule.endpoint}) are not "
+            "classified: add them to URL_ARGUMENTS in tests/test_permissions.py with a value "
+            "naming trust B's object"
+        )
+        values = {name: URL_ARGUMENTS[name](world) for name in rule.arguments}
+        url = rule.build(values)[1]
+        for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+            yield rule, method, url, bool(set(rule.arguments) & OBJECT_ARGUMENTS)
+
+
+def _post_data(client, endpoint: str, world: World) -> dict:
+    data = {key: value.format(a_trust=world.a.trust.id, b_nomination=world.b.nomination_id)
+            for key, value in POST_DATA.get(endpoint, {}).items()}
+    return {"csrf_token": client.csrf_token(), **data}
+
+
+def _leaks(body: str, world: World) -> list[str]:
+    lowered = body.lower()
+    markers = ["bramblewick", *world.b.urns]
+    return [m for m in markers if m.lower() in lowered]
+
+
+def _state_of_b(db_session, world: World) -> tuple:
+    """What a refused request must not have changed about trust B."""
+    db_session.expire_all()
+    b = world.b
+    audit = db_session.scalars(select(AuditEntry.id).where(or_(
+        AuditEntry.trust_id == b.trust.id,
+        (AuditEntry.object_type == "User") & AuditEntry.object_id.in_(
+            [str(i) for i in b.staff_ids])))).all()
+    schools = db_session.execute(select(
+        School.id, School.name, School.phase, School.postcode, School.trust_id,
+        School.cluster_id).where(School.id.in_([b.school.id, b.sibling.id]))).all()
+    memberships = db_session.execute(select(Membership.id, Membership.ended_at).where(
+        Membership.trust_id == b.trust.id)).all()
+    emails = db_session.scalars(select(OutboxEmail.id).where(
+        OutboxEmail.to_address.like("bramblewick%"))).all()
+    return (sorted(audit), sorted(schools), sorted(memberships), sorted(emails),
+            [c.name for c in b.trust.clusters], b.trust.requires_nomination_approval)
+
+
+# --- the route-level guarantee --------------------------------------------------------------
+
+
+def test_every_route_declares_who_may_reach_it(app):
+    undeclared = sorted(
+        rule.endpoint for rule in app.url_map.iter_rules()
+        if rule.endpoint != "static"
+        and not hasattr(app.view_functions[rule.endpoint], "access")
+    )
+    assert undeclared == [], f"add @access(...) to the views of {undeclared}"
+
+
+def test_only_the_listed_routes_are_public(app):
+    public = {
+        rule.endpoint for rule in app.url_map.iter_rules()
+        if rule.endpoint == "static" or app.view_functions[rule.endpoint].access == "public"
+    }
+    assert public == PUBLIC, "a route became public (or stopped being): update PUBLIC on purpose"
+
+
+def test_every_url_argument_is_classified(app):
+    unclassified = {
+        (rule.rule, name) for rule in app.url_map.iter_rules() for name in rule.arguments
+        if name not in URL_ARGUMENTS
+    }
+    assert not unclassified, (
+        f"classify these URL arguments in URL_ARGUMENTS of tests/test_permissions.py: "
+        f"{sorted(unclassified)}"
+    )
+
+
+# --- nobody outside trust B reaches trust B -------------------------------------------------
+
+
+@pytest.mark.parametrize("role", ["anonymous", *ROLES_OF_A, "provider"])
+def test_nobody_outside_trust_b_reaches_its_data(app, db_session, client, sign_in, world, role):
+    if role != "anonymous":
+        _sign_in(sign_in, world, role)
+    before = _state_of_b(db_session, world)
+    checked = 0
+    for rule, method, url, names_an_object in _urls(app, world):
+        endpoint = rule.endpoint
+        if endpoint == "lms.sign_out" and role != "anonymous":
+            continue  # it would end the session the rest of the loop needs
+        data = None if method == "GET" else _post_data(client, endpoint, world)
+        response = client.open(url, method=method, data=data)
+        body = response.get_data(as_text=True)
+        location = response.headers.get("Location", "")
+        response.close()
+        where = f"{role}: {method} {url} ({endpoint}) gave {response.status_code}"
+        checked += 1
+
+        assert response.status_code < 500, where
+        assert not _leaks(body, world), f"{where} and shows trust B's {_leaks(body, world)}"
+        assert "bramblewick" not in location.lower(), where
+
+        view = app.view_functions[endpoint]
+        if endpoint in PUBLIC:
+            if names_an_object or rule.arguments and endpoint != "static":
+                assert response.status_code in (400, 404), where  # a bad link, nothing more
+            continue
+        if role == "anonymous":
+            assert response.status_code == 302, where
+            assert location.split("?")[0].endswith("/sign-in"), where
+            continue
+        if view.roles and not world.person(role).has_role(*view.roles):
+            assert response.status_code == 403, where
+        elif names_an_object:
+            # 404, never 403: a refusal must not even confirm that B's object exists.
+            assert response.status_code == 404, where
+        elif response.status_code == 302:
+            assert endpoint in OWN_REDIRECTS, where
+        else:
+            assert response.status_code in (200, 400, 403), where
+    assert checked > 50
+    assert _state_of_b(db_session, world) == before, f"{role} changed something of trust B"
+
+
+def test_a_programme_admin_sees_every_trusts_pages(app, db_session, client, sign_in, world):
+    sign_in(world.admin)
+    for rule, method, url, _names_an_object in _urls(app, world):
+        endpoint = rule.endpoint
+        if method != "GET":
+            continue
+        response = client.get(url)
+        response.close()
+        where = f"admin: GET {url} ({endpoint}) gave {response.status_code}"
+        if endpoint in STUDY_ENDPOINTS:
+            assert response.status_code == 403, where  # only the tutor studies
+        elif "token" in rule.arguments:
+            assert response.status_code == 400, where
+        elif endpoint in OWN_REDIRECTS or endpoint == "lms.sign_in":
+            assert response.status_code == 302, where
+        else:
+            assert response.status_code == 200, where
+
+
+def test_the_programme_admin_sees_trust_b_by_name(db_session, client, sign_in, world):
+    sign_in(world.admin)
+    b = world.b
+    pages = {
+        "/trusts": ["Bramblewick Learning Trust"],
+        f"/trusts/{b.trust.id}": ["Bramblewick Oak Primary", "Bramblewick Elm Academy"],
+        f"/schools/{b.school.id}": ["Bramblewick Headley", b.urns[0]],
+        f"/trusts/{b.trust.id}/people": ["Bramblewick Centralis", "Bramblewick Clusterby"],
+        f"/users/{b.people['school_leader'].id}": ["bramblewick.head@trust.example"],
+        f"/outbox/{b.email_id}": ["bramblewick.nominee@trust.example"],
+    }
+    for url, expected in pages.items():
+        body = client.get(url).get_data(as_text=True)
+        for text in expected:
+            assert text in body, f"{url} should show {text}"
+
+
+# --- and each role sees what it should ------------------------------------------------------
+
+
+def _status(client, url: str, data: dict | None = None) -> int:
+    response = client.get(url) if data is None else client.post(url, data=data)
+    response.close()
+    return response.status_code
+
+
+def test_central_team_sees_and_manages_its_own_trust(db_session, client, sign_in, world):
+    a = world.a
+    _sign_in(sign_in, world, "central_team")
+    body = client.get(f"/trusts/{a.trust.id}").get_data(as_text=True)
+    assert "Ashdown Oak Primary" in body and "Ashdown Elm Academy" in body
+    for url in (f"/schools/{a.school.id}", f"/schools/{a.sibling.id}",
+                f"/schools/{a.sibling.id}/edit", f"/schools/{a.sibling.id}/move",
+                f"/trusts/{a.trust.id}/schools/new", f"/trusts/{a.trust.id}/people",
+                f"/trusts/{a.trust.id}/audit", f"/users/{a.people['school_leader'].id}",
+                f"/users/{a.people['tutor'].id}"):
+        assert _status(client, url) == 200, url
+    assert "Add a school" in body
+
+
+def test_trustee_reads_its_trust_but_cannot_change_it(db_session, client, sign_in, world):
+    a = world.a
+    _sign_in(sign_in, world, "trustee")
+    for url in (f"/trusts/{a.trust.id}", f"/trusts/{a.trust.id}/people",
+                f"/trusts/{a.trust.id}/audit", f"/schools/{a.school.id}",
+                f"/schools/{a.sibling.id}", f"/users/{a.people['school_leader'].id}"):
+        assert _status(client, url) == 200, url
+    assert "Add a school" not in client.get(f"/trusts/{a.trust.id}").get_data(as_text=True)
+    for url in (f"/trusts/{a.trust.id}/schools/new", f"/schools/{a.school.id}/edit",
+                f"/schools/{a.school.id}/move"):
+        assert _status(client, url) == 403, url
+    refused = {
+        f"/trusts/{a.trust.id}/schools/new": POST_DATA["lms.add_school"],
+        f"/trusts/{a.trust.id}/clusters": POST_DATA["lms.add_cluster"],
+        f"/schools/{a.school.id}/edit": POST_DATA["lms.edit_school"],
+        f"/schools/{a.school.id}/move": {"trust_id": str(a.trust.id),
+                                          "cluster_id": str(a.other_cluster.id), "reason": "x"},
+        f"/trusts/{a.trust.id}/people": POST_DATA["lms.trust_people"],
+        f"/memberships/{membership_of(a.people['school_leader'], Role.SCHOOL_LEADER).id}/end":
+            {"reason": "x"},
+    }
+    for url, data in refused.items():
+        assert _status(client, url, data) == 403, url
+    db_session.expire_all()
+    assert a.school.name == "Ashdown Oak Primary" and a.school.cluster_id == a.cluster.id
+    assert len(a.trust.clusters) == 2
+    assert db_session.scalars(select(School).where(School.urn == "777777")).first() is None
+    assert a.people["school_leader"].has_role(Role.SCHOOL_LEADER)
+
+
+def test_cluster_lead_sees_only_the_schools_of_its_cluster(db_session, client, sign_in, world):
+    a = world.a
+    _sign_in(sign_in, world, "cluster_lead")
+    home = client.get("/").get_data(as_text=True)
+    assert "Ashdown Oak Primary" in home and "Ashdown Elm Academy" not in home
+    assert _status(client, f"/schools/{a.school.id}") == 200
+    assert _status(client, f"/schools/{a.school.id}/nominations") == 200
+    assert _status(client, f"/users/{a.people['school_leader'].id}") == 200
+    for url in (f"/schools/{a.sibling.id}", f"/schools/{a.sibling.id}/nominations",
+                f"/trusts/{a.trust.id}", f"/trusts/{a.trust.id}/people"):
+        assert _status(client, url) == 404, url
+    assert _status(client, f"/schools/{a.school.id}/edit") == 403
+
+
+def test_school_leader_sees_only_its_own_school(db_session, client, sign_in, world):
+    a = world.a
+    _sign_in(sign_in, world, "school_leader")
+    assert _status(client, f"/schools/{a.school.id}") == 200
+    assert _status(client, f"/schools/{a.school.id}/nominations/new") == 200
+    assert _status(client, f"/enrolments/{a.enrolment.id}") == 200
+    for url in (f"/schools/{a.sibling.id}", f"/schools/{a.sibling.id}/nominations/new",
+                f"/trusts/{a.trust.id}", f"/users/{a.people['central_team'].id}"):
+        assert _status(client, url) == 404, url
+    assert _status(client, f"/schools/{a.school.id}/edit") == 403
+
+
+def test_tutor_sees_only_their_own_training(db_session, client, sign_in, world):
+    a = world.a
+    _sign_in(sign_in, world, "tutor")
+    assert _status(client, f"/learn/{a.enrolment.id}") == 200
+    assert _status(client, f"/enrolments/{a.enrolment.id}") == 200
+    assert _status(client, f"/users/{a.people['tutor'].id}") == 200
+    for url in (f"/schools/{a.school.id}", f"/trusts/{a.trust.id}",
+                f"/users/{a.people['school_leader'].id}"):
+        assert _status(client, url) == 404, url
+
+
+def test_provider_sees_no_trust(db_session, client, sign_in, world):
+    a = world.a
+    _sign_in(sign_in, world, "provider")
+    for url in (f"/schools/{a.school.id}", f"/trusts/{a.trust.id}",
+                f"/users/{a.people['tutor'].id}", f"/enrolments/{a.enrolment.id}"):
+        assert _status(client, url) == 404, url
+
+
+def test_school_lists_and_school_pages_follow_the_same_rule(db_session, world):
+    """``visible_schools`` (for lists) and the School policy (for pages) must agree."""
+    from lms.authz import Action, can
+    from lms.queries import visible_schools
+
+    schools = db_session.scalars(select(School)).all()
+    people = [*world.a.people.values(), *world.b.people.values(), world.provider, world.admin]
+    for person in people:
+        listed = {s.id for s in db_session.scalars(visible_schools(person))}
+        allowed = {s.id for s in schools if can(person, Action.VIEW, s)}
+        assert listed == allowed, [m.role for m in person.memberships]
+    central = world.a.people["central_team"]
+    assert {s.id for s in db_session.scalars(visible_schools(central))} == {
+        world.a.school.id, world.a.sibling.id}
+
+
+@pytest.mark.parametrize("role", [*ROLES_OF_A, "provider"])
+def test_no_person_or_role_of_trust_b_is_in_reach(db_session, client, sign_in, world, role):
+    _sign_in(sign_in, world, role)
+    b = world.b
+    memberships = db_session.scalars(select(Membership).where(
+        Membership.trust_id == b.trust.id)).all()
+    assert len(memberships) == 5
+    for person in b.people.values():
+        assert _status(client, f"/users/{person.id}") == 404, person.name
+    for school in (b.school, b.sibling):
+        assert _status(client, f"/schools/{school.id}") == 404
+    for membership in memberships:
+        url = f"/memberships/{membership.id}/end"
+        assert _status(client, url, {"reason": "x"}) == 404, membership.role
+    db_session.expire_all()
+    assert all(m.ended_at is None for m in memberships)
