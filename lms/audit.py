@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import hashlib
 import json
+import threading
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
+from types import SimpleNamespace
 from typing import Any
 
-from sqlalchemy import event, select, text
-from sqlalchemy.orm import Session
+from sqlalchemy import bindparam, event, func, select, text, update
 
 from lms import clock
 from lms.extensions import db
@@ -22,7 +23,6 @@ from lms.models import AuditEntry
 
 GENESIS_HASH = "0" * 64
 _ADVISORY_LOCK_KEY = 7_305_191
-_TAIL_KEY = "lms.audit_tail"
 
 
 def _jsonable(value: Any) -> Any:
@@ -37,7 +37,8 @@ def _jsonable(value: Any) -> Any:
     return value
 
 
-def entry_hash(entry: AuditEntry) -> str:
+def entry_hash(entry: Any) -> str:
+    """The SHA-256 of an entry's content and place in the chain (an entry or a row)."""
     payload = {
         "seq": entry.seq,
         "created_at": entry.created_at.isoformat(),
@@ -54,12 +55,6 @@ def entry_hash(entry: AuditEntry) -> str:
     return hashlib.sha256(encoded.encode()).hexdigest()
 
 
-def _lock_chain() -> None:
-    """Serialise appends so two transactions cannot both extend the same tail."""
-    if db.session.get_bind().dialect.name == "postgresql":
-        db.session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _ADVISORY_LOCK_KEY})
-
-
 def record(
     action: str,
     obj: Any,
@@ -69,18 +64,17 @@ def record(
     reason: str | None = None,
     trust_id: int | None = None,
 ) -> AuditEntry:
-    """Append an entry for ``action`` on ``obj`` and return it (written at the next flush)."""
+    """Record ``action`` on ``obj`` in the current transaction and return the entry.
+
+    The entry is sealed into the chain after the transaction commits, by ``seal``, so no
+    request ever waits for another to finish with the chain: with a broker, the beat seals
+    every few seconds; without one (everything in-process), right after the commit.
+    """
+    from lms.jobs import enqueue_after_commit, tasks_run_in_process
+    from lms.tasks import seal_audit_log
+
     db.session.flush()
-    session = db.session()
-    tail = session.info.get(_TAIL_KEY)
-    if tail is None:
-        _lock_chain()
-        last = db.session.execute(
-            select(AuditEntry.seq, AuditEntry.hash).order_by(AuditEntry.seq.desc()).limit(1)
-        ).first()
-        tail = (last.seq, last.hash) if last else (0, GENESIS_HASH)
     entry = AuditEntry(
-        seq=tail[0] + 1,
         created_at=clock.now(),
         actor_id=getattr(actor, "id", actor),
         action=action,
@@ -89,19 +83,66 @@ def record(
         trust_id=trust_id if trust_id is not None else _trust_of(obj),
         changes=_jsonable({k: list(v) for k, v in (changes or {}).items()}),
         reason=reason,
-        prev_hash=tail[1],
     )
-    entry.hash = entry_hash(entry)
     db.session.add(entry)
-    session.info[_TAIL_KEY] = (entry.seq, entry.hash)
+    if tasks_run_in_process():
+        enqueue_after_commit(seal_audit_log)
     return entry
 
 
-@event.listens_for(Session, "after_commit")
-@event.listens_for(Session, "after_soft_rollback")
-def _forget_tail(session: Session, *args) -> None:
-    """The tail read under this transaction's lock is only good until the transaction ends."""
-    session.info.pop(_TAIL_KEY, None)
+_local_sealer = threading.Lock()
+
+
+def seal(limit: int = 5_000) -> int:
+    """Chain committed entries not yet sealed, oldest first, and return how many.
+
+    Runs on a connection of its own. Only one sealer works at a time; another that finds it
+    busy returns at once, because the one at work (or the next) takes every committed entry.
+    """
+    engine = db.engine
+    on_postgresql = engine.dialect.name == "postgresql"
+    if not on_postgresql and not _local_sealer.acquire(blocking=False):
+        return 0
+    try:
+        with engine.begin() as conn:
+            if on_postgresql and not conn.scalar(
+                text("SELECT pg_try_advisory_xact_lock(:k)"), {"k": _ADVISORY_LOCK_KEY}
+            ):
+                return 0
+            table = AuditEntry.__table__
+            last = conn.execute(
+                select(table.c.seq, table.c.hash).where(table.c.seq.is_not(None))
+                .order_by(table.c.seq.desc()).limit(1)
+            ).first()
+            seq, prev_hash = (last.seq, last.hash) if last else (0, GENESIS_HASH)
+            sealed = []
+            for row in conn.execute(
+                select(table).where(table.c.seq.is_(None)).order_by(table.c.id).limit(limit)
+            ):
+                seq += 1
+                entry = SimpleNamespace(**{**row._mapping, "seq": seq, "prev_hash": prev_hash})
+                prev_hash = entry_hash(entry)
+                sealed.append({"entry_id": row.id, "new_seq": seq,
+                               "new_prev_hash": entry.prev_hash, "new_hash": prev_hash})
+            if sealed:
+                conn.execute(
+                    update(table).where(table.c.id == bindparam("entry_id")).values(
+                        seq=bindparam("new_seq"), prev_hash=bindparam("new_prev_hash"),
+                        hash=bindparam("new_hash")),
+                    sealed,
+                )
+            return len(sealed)
+    finally:
+        if not on_postgresql:
+            _local_sealer.release()
+
+
+def seal_all() -> int:
+    """Seal until nothing is left (for the verify command and tests)."""
+    total = 0
+    while count := seal():
+        total += count
+    return total
 
 
 def _trust_of(obj: Any) -> int | None:
@@ -127,6 +168,8 @@ class ChainReport:
     entries_checked: int
     first_broken_seq: int | None = None
     problem: str | None = None
+    #: Entries committed but not yet sealed into the chain (normally none, or a few seconds' worth).
+    awaiting_seal: int = 0
 
     @property
     def ok(self) -> bool:
@@ -134,15 +177,20 @@ class ChainReport:
 
 
 def verify_chain(entries: Iterable[AuditEntry] | None = None) -> ChainReport:
+    """Recompute the chain of sealed entries, in order, from the first."""
     if entries is not None:
         return _check_chain(entries)
     result = db.session.scalars(
-        select(AuditEntry).order_by(AuditEntry.seq).execution_options(yield_per=1000)
+        select(AuditEntry).where(AuditEntry.seq.is_not(None)).order_by(AuditEntry.seq)
+        .execution_options(yield_per=1000, populate_existing=True)
     )
     try:
-        return _check_chain(result)
+        report = _check_chain(result)
     finally:
         result.close()
+    awaiting = db.session.scalar(
+        select(func.count()).select_from(AuditEntry).where(AuditEntry.seq.is_(None)))
+    return replace(report, awaiting_seal=awaiting or 0)
 
 
 def _check_chain(entries: Iterable[AuditEntry]) -> ChainReport:
@@ -164,6 +212,7 @@ def _check_chain(entries: Iterable[AuditEntry]) -> ChainReport:
 
 @event.listens_for(AuditEntry, "before_update")
 def _refuse_update(mapper, connection, target):
+    """Through the ORM nothing may change an entry; only ``seal`` fills in its chain fields."""
     raise RuntimeError("the audit log is append-only")
 
 

@@ -128,6 +128,7 @@ def build_config(instance_path: Path, overrides: dict | None = None) -> dict:
                                        "schedule": 60 * 60},
                 "submit-timed-out-attempts": {
                     "task": "assessments.tasks.submit_timed_out_attempts", "schedule": 60},
+                "seal-audit-log": {"task": "lms.tasks.seal_audit_log", "schedule": 5},
             },
         },
         "MAIL_SERVER": os.environ.get("MAIL_SERVER") or None,

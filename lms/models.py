@@ -264,8 +264,9 @@ class AuditEntry(db.Model):
     __tablename__ = "audit_entries"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    #: Position in the chain, gap-free from 1; unique so two writers cannot fork it.
-    seq: Mapped[int] = mapped_column(unique=True)
+    #: Position in the chain, gap-free from 1; unique so two sealers cannot fork it. Empty
+    #: until the entry is sealed, moments after the transaction that wrote it commits.
+    seq: Mapped[int | None] = mapped_column(unique=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     actor_id: Mapped[int | None] = mapped_column(index=True)
     action: Mapped[str] = mapped_column(String(64), index=True)
@@ -276,10 +277,14 @@ class AuditEntry(db.Model):
     #: ``{field: [before, after]}`` for every field the change touched.
     changes: Mapped[dict] = mapped_column(JSON, default=dict)
     reason: Mapped[str | None] = mapped_column(Text)
-    prev_hash: Mapped[str] = mapped_column(String(64))
-    hash: Mapped[str] = mapped_column(String(64))
+    prev_hash: Mapped[str | None] = mapped_column(String(64))
+    hash: Mapped[str | None] = mapped_column(String(64))
 
     __table_args__ = (Index("ix_audit_entries_object", "object_type", "object_id"),)
+
+    @property
+    def is_sealed(self) -> bool:
+        return self.seq is not None
 
 
 class EmailStatus(enum.StrEnum):

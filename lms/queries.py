@@ -80,7 +80,7 @@ def audit_entries(
     object_id: str | None = None,
     limit: int = 200,
 ) -> list[AuditEntry]:
-    query = select(AuditEntry).order_by(AuditEntry.seq.desc()).limit(limit)
+    query = select(AuditEntry).order_by(AuditEntry.id.desc()).limit(limit)
     if trust is not None:
         query = query.where(AuditEntry.trust_id == trust.id)
     if action:

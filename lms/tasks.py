@@ -24,6 +24,15 @@ def deliver_email(self, email_id: int) -> str:
 
 
 @shared_task(acks_late=True)
+def seal_audit_log() -> int:
+    """Seal newly committed audit entries into the chain: every few seconds from the beat, or
+    after each commit that wrote some when tasks run in-process."""
+    from lms import audit
+
+    return audit.seal()
+
+
+@shared_task(acks_late=True)
 def run_nomination_import(import_id: int) -> str:
     """Validate and import a CSV of nominations, committing progress as it goes so the
     leader's page can show it; rerunning after a crash skips rows already imported."""

@@ -121,3 +121,82 @@ def test_a_rolled_back_change_leaves_no_entry(db_session):
     make_trust()
     db_session.rollback()
     assert _entries(db_session) == []
+
+
+# --- sealing ------------------------------------------------------------------------------
+
+
+def _unsealed(db_session) -> list[AuditEntry]:
+    db_session.expire_all()
+    return db_session.scalars(select(AuditEntry).where(AuditEntry.seq.is_(None))).all()
+
+
+def test_an_entry_is_written_unsealed_and_sealed_once_its_transaction_commits(db_session):
+    make_trust()
+    db_session.flush()
+    pending = db_session.scalars(select(AuditEntry)).all()
+    assert pending and all(not e.is_sealed for e in pending)
+    db_session.commit()
+    assert _unsealed(db_session) == []
+    assert audit.verify_chain().ok
+
+
+def test_entries_committed_while_no_sealer_ran_are_chained_in_commit_order_later(
+        db_session, monkeypatch):
+    monkeypatch.setattr(audit, "seal", lambda limit=5000: 0)
+    make_school()
+    db_session.commit()
+    make_school()
+    db_session.commit()
+    waiting = _unsealed(db_session)
+    assert len(waiting) >= 2
+    assert audit.verify_chain().awaiting_seal == len(waiting)
+    monkeypatch.undo()
+    db_session.rollback()
+    assert audit.seal_all() == len(waiting)
+    report = audit.verify_chain()
+    assert report.ok and report.awaiting_seal == 0
+    assert report.entries_checked == len(waiting)
+
+
+def test_a_sealer_that_finds_another_at_work_steps_aside(db_session):
+    make_trust()
+    db_session.commit()
+    if db_session.get_bind().dialect.name == "postgresql":
+        import psycopg
+
+        from lms.extensions import db
+
+        dsn = db.engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
+        with psycopg.connect(dsn) as other:
+            other.execute("SELECT pg_advisory_xact_lock(%s)", (audit._ADVISORY_LOCK_KEY,))
+            make_trust()
+            db_session.commit()
+            assert len(_unsealed(db_session)) == 1
+    else:
+        with audit._local_sealer:
+            make_trust()
+            db_session.commit()
+            assert len(_unsealed(db_session)) == 1
+    db_session.rollback()
+    assert audit.seal() == 1
+    assert audit.verify_chain().ok
+
+
+def test_the_database_lets_a_sealer_fill_in_the_chain_but_not_change_the_content(db_session,
+                                                                                  monkeypatch):
+    monkeypatch.setattr(audit, "seal", lambda limit=5000: 0)
+    make_trust()
+    db_session.commit()
+    entry_id = _unsealed(db_session)[0].id
+    with pytest.raises(DatabaseError):
+        db_session.execute(text("UPDATE audit_entries SET seq = 1, prev_hash = 'x', hash = 'y',"
+                                " action = 'trust.deleted' WHERE id = :id"), {"id": entry_id})
+    db_session.rollback()
+    db_session.execute(text("UPDATE audit_entries SET seq = 1, prev_hash = 'x', hash = 'y'"
+                            " WHERE id = :id"), {"id": entry_id})
+    db_session.commit()
+    with pytest.raises(DatabaseError):
+        db_session.execute(text("UPDATE audit_entries SET seq = 2 WHERE id = :id"),
+                           {"id": entry_id})
+    db_session.rollback()

@@ -14,13 +14,15 @@ from types import SimpleNamespace
 
 import pytest
 from celery import Celery
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 import lms.tasks
+from lms import audit
 from lms.extensions import db
-from lms.models import EmailStatus, OutboxEmail
+from lms.models import AuditEntry, EmailStatus, OutboxEmail
 from lms.notifications import send_email
 from tests.conftest import need_service, redis_url
+from tests.factories import make_trust
 
 pytestmark = pytest.mark.celery_worker
 
@@ -58,7 +60,9 @@ def worker(broker, database_url, tmp_path):
         process = subprocess.Popen(
             [sys.executable, "-m", "celery", "-A", "lms.worker", "worker", "--pool=solo",
              "--concurrency=1", "-Q", "celery", "--without-heartbeat", "--without-gossip",
-             "--without-mingle", "--loglevel=INFO"],
+             "--without-mingle", "--loglevel=INFO",
+             # The beat too, as production runs it, with a schedule file of its own.
+             "--beat", "--schedule", str(tmp_path / "beat-schedule")],
             env=env, stdout=out, stderr=subprocess.STDOUT, cwd=tmp_path,
         )
     try:
@@ -114,3 +118,21 @@ def test_an_email_queued_in_the_app_is_delivered_by_the_worker_process(
         time.sleep(0.1)
     assert done.search(worker.output()), worker.output()
     assert "Ada Reader" in db.session.get(OutboxEmail, email_id).body_text
+
+
+def test_with_a_broker_the_beat_seals_the_audit_entries_requests_wrote(app, worker, monkeypatch):
+    # As in production: requests only write their entries; the worker's beat seals them.
+    monkeypatch.setitem(app.config["CELERY"], "task_always_eager", False)
+    make_trust("Beech Trust")
+    db.session.commit()
+    unsealed = select(func.count()).select_from(AuditEntry).where(AuditEntry.seq.is_(None))
+    assert db.session.scalar(unsealed) > 0
+    deadline = time.monotonic() + WAIT_SECONDS
+    while time.monotonic() < deadline and worker.process.poll() is None:
+        db.session.rollback()
+        if db.session.scalar(unsealed) == 0:
+            break
+        time.sleep(0.25)
+    assert db.session.scalar(unsealed) == 0, worker.output()
+    report = audit.verify_chain()
+    assert report.ok and report.entries_checked > 0
