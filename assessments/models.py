@@ -48,7 +48,12 @@ class ItemVersion(db.Model):
 
     @property
     def correct_indexes(self) -> set[int]:
-        return {i for i, option in enumerate(self.options) if option["correct"]}
+        return correct_indexes(self.options)
+
+
+def correct_indexes(options: list[dict]) -> set[int]:
+    """The indexes, in file order, of an item's keys."""
+    return {i for i, option in enumerate(options) if option["correct"]}
 
 
 class FormativeResult(db.Model):

@@ -7,15 +7,16 @@ order they showed, and the browser sends back positions, never the bank's own in
 from __future__ import annotations
 
 import random
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from sqlalchemy import func, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy import case, func, insert, select, true, update
+from sqlalchemy.orm.util import identity_key
 
 from assessments.bank import ITEMS_ROOT, Bank, ItemSpec, OptionSpec, read_bank
-from assessments.blueprints import BLUEPRINTS, Blueprint
+from assessments.blueprints import BLUEPRINTS
 from assessments.models import (
     Adjustment,
     AdjustmentKind,
@@ -24,12 +25,17 @@ from assessments.models import (
     AttemptStatus,
     FormativeResult,
     ItemVersion,
+    correct_indexes,
 )
 from assessments.papers import draw_paper, new_seed
 from lms import audit, clock
 from lms.errors import DomainError
 from lms.extensions import db
+from lms.memo import forget, session_memo
 from lms.models import Enrolment, EnrolmentStatus
+
+if TYPE_CHECKING:
+    from courses.services import CourseProgress
 
 FORMATIVE_PASS = 0.75
 #: A topic counts as secure when at least this share of its items were right.
@@ -65,12 +71,39 @@ def load_bank(root: Path = ITEMS_ROOT) -> tuple[int, int]:
         if key_version not in wanted:
             row.is_current = False
     db.session.flush()
+    forget("bank")
     return added, len(wanted)
 
 
-def _current_bank(pathway: str) -> tuple[Bank, dict[str, ItemVersion]]:
+@dataclass(frozen=True)
+class BankSnapshot:
+    """The current bank as plain specs, with each item's version id. Built once per change of
+    the bank, not once per paper: hundreds of tutors start their attempts in the same minute."""
+
+    bank: Bank
+    ids: dict[str, int]
+
+    def for_pathway(self, pathway: str) -> Bank:
+        return Bank([i for i in self.bank.items if pathway in i.pathways])
+
+
+_snapshot: tuple[tuple, BankSnapshot] | None = None
+
+
+def current_bank() -> BankSnapshot:
+    """The bank as the database holds it now. Its fingerprint (each current row's id, key,
+    content hash and status) is read once per request, so a reload is seen at once."""
+    global _snapshot
+    memo = session_memo("bank")
+    if "fingerprint" not in memo:
+        memo["fingerprint"] = tuple(tuple(row) for row in db.session.execute(
+            select(ItemVersion.id, ItemVersion.key, ItemVersion.version, ItemVersion.status)
+            .where(ItemVersion.is_current.is_(True)).order_by(ItemVersion.id)))
+    fingerprint = memo["fingerprint"]
+    cached = _snapshot
+    if cached is not None and cached[0] == fingerprint:
+        return cached[1]
     rows = db.session.scalars(select(ItemVersion).where(ItemVersion.is_current.is_(True))).all()
-    rows = [r for r in rows if pathway in r.pathways]
     specs = [
         ItemSpec(key=r.key, topic=r.topic, type=r.type, use=r.use, pathways=tuple(r.pathways),
                  lesson=r.lesson, difficulty=r.difficulty, status=r.status, stem=r.stem,
@@ -78,21 +111,26 @@ def _current_bank(pathway: str) -> tuple[Bank, dict[str, ItemVersion]]:
                                for o in r.options), scenario=r.scenario)
         for r in rows
     ]
-    return Bank(specs), {r.key: r for r in rows}
+    snapshot = BankSnapshot(Bank(specs), {r.key: r.id for r in rows})
+    _snapshot = (fingerprint, snapshot)
+    return snapshot
 
 
-def is_correct(item: ItemVersion, option_order: list[int], selected: list[int] | None) -> bool:
+def is_correct(options: list[dict], option_order: list[int], selected: list[int] | None
+               ) -> bool:
+    """Whether the positions chosen are exactly the item's keys, through the order shown."""
     chosen = {option_order[p] for p in (selected or []) if 0 <= p < len(option_order)}
-    return chosen == item.correct_indexes
+    return chosen == correct_indexes(options)
 
 
-def _positions(raw, option_count: int) -> list[int]:
-    """Positions from a form or API: whole numbers in range, no repeats."""
+def _positions(raw, option_count: int | None) -> list[int]:
+    """Positions from a form or API: whole numbers in range (when the count is known here),
+    no repeats."""
     try:
         positions = sorted({int(p) for p in raw})
     except (TypeError, ValueError) as exc:
         raise DomainError("Choose one of the options shown") from exc
-    if any(not 0 <= p < option_count for p in positions):
+    if any(p < 0 or (option_count is not None and p >= option_count) for p in positions):
         raise DomainError("Choose one of the options shown")
     return positions
 
@@ -103,8 +141,9 @@ def _positions(raw, option_count: int) -> list[int]:
 def start_check(enrolment: Enrolment, topic: str) -> FormativeResult:
     """Draw a module check: up to the blueprint's number of formative items, options shuffled."""
     blueprint = BLUEPRINTS[enrolment.pathway]
-    bank, rows = _current_bank(enrolment.pathway.value)
-    pool = sorted(bank.live(enrolment.pathway.value, topic, "formative"), key=lambda i: i.key)
+    snapshot = current_bank()
+    pool = sorted(snapshot.bank.live(enrolment.pathway.value, topic, "formative"),
+                  key=lambda i: i.key)
     if not pool:
         raise DomainError("This module has no check.")
     rng = random.Random(new_seed())
@@ -113,7 +152,7 @@ def start_check(enrolment: Enrolment, topic: str) -> FormativeResult:
     for spec in chosen:
         order = list(range(len(spec.options)))
         rng.shuffle(order)
-        items.append({"item_version_id": rows[spec.key].id, "option_order": order})
+        items.append({"item_version_id": snapshot.ids[spec.key], "option_order": order})
     check = FormativeResult(enrolment_id=enrolment.id, topic=topic, items=items,
                             total=len(items))
     db.session.add(check)
@@ -133,7 +172,7 @@ class ItemFeedback:
         """Why each chosen option is right or wrong, and why the key is right."""
         shown = {self.option_order[p] for p in self.selected}
         notes = [self.item.options[i]["feedback"] for i in sorted(shown)]
-        for i in sorted(self.item.correct_indexes - shown):
+        for i in sorted(correct_indexes(self.item.options) - shown):
             notes.append(self.item.options[i]["feedback"])
         return notes
 
@@ -147,7 +186,8 @@ def submit_check(check: FormativeResult, answers: dict[int, list[int]]) -> list[
         item = db.session.get(ItemVersion, entry["item_version_id"])
         selected = _positions(answers.get(index, []), len(item.options))
         feedback.append(ItemFeedback(item, entry["option_order"], selected,
-                                     is_correct(item, entry["option_order"], selected)))
+                                     is_correct(item.options, entry["option_order"],
+                                                selected)))
     check.correct = sum(f.correct for f in feedback)
     check.passed = check.correct >= FORMATIVE_PASS * check.total
     check.submitted_at = clock.now()
@@ -156,10 +196,8 @@ def submit_check(check: FormativeResult, answers: dict[int, list[int]]) -> list[
 
 def check_topics(pathway: str) -> set[str]:
     """Topics whose module ends with a check for this pathway (live formative items loaded)."""
-    rows = db.session.execute(select(ItemVersion.topic, ItemVersion.pathways).where(
-        ItemVersion.is_current.is_(True), ItemVersion.use == "formative",
-        ItemVersion.status == "live")).all()
-    return {topic for topic, pathways in rows if pathway in pathways}
+    return {item.topic for item in current_bank().bank.items
+            if item.use == "formative" and item.status == "live" and pathway in item.pathways}
 
 
 def checks_passed(enrolment: Enrolment) -> set[str]:
@@ -170,18 +208,26 @@ def checks_passed(enrolment: Enrolment) -> set[str]:
 # --- summative attempts -------------------------------------------------------------------
 
 
-def allowed_attempts(enrolment: Enrolment, blueprint: Blueprint) -> int:
-    extra = db.session.scalar(select(func.coalesce(func.sum(Adjustment.value), 0)).where(
-        Adjustment.enrolment_id == enrolment.id,
-        Adjustment.kind == AdjustmentKind.EXTRA_ATTEMPT)) or 0
-    return blueprint.attempts + int(extra)
+@dataclass(frozen=True)
+class Allowance:
+    """What the blueprint allows this tutor, with the central team's adjustments added."""
+
+    attempts: int
+    time_limit: timedelta
 
 
-def time_allowed(enrolment: Enrolment, blueprint: Blueprint) -> timedelta:
-    extra = db.session.scalar(select(func.coalesce(func.max(Adjustment.value), 0)).where(
-        Adjustment.enrolment_id == enrolment.id,
-        Adjustment.kind == AdjustmentKind.EXTRA_TIME)) or 0
-    return blueprint.time_limit * (1 + int(extra) / 100)
+def allowance(enrolment: Enrolment) -> Allowance:
+    """Extra attempts add up; of several extra-time adjustments, the largest applies."""
+    blueprint = BLUEPRINTS[enrolment.pathway]
+    added = case((Adjustment.kind == AdjustmentKind.EXTRA_TIME, func.max(Adjustment.value)),
+                 else_=func.sum(Adjustment.value))
+    extra = dict(db.session.execute(
+        select(Adjustment.kind, added).where(Adjustment.enrolment_id == enrolment.id)
+        .group_by(Adjustment.kind)).all())
+    return Allowance(
+        attempts=blueprint.attempts + int(extra.get(AdjustmentKind.EXTRA_ATTEMPT, 0)),
+        time_limit=blueprint.time_limit * (1 + int(extra.get(AdjustmentKind.EXTRA_TIME, 0)) / 100),
+    )
 
 
 def attempts_of(enrolment: Enrolment) -> list[Attempt]:
@@ -195,13 +241,19 @@ class Readiness:
 
     needs: list[str]
     opens_at: datetime | None = None
+    #: The tutor's attempts so far, and what they are allowed (when it came to checking them).
+    attempts: list[Attempt] = field(default_factory=list)
+    allowance: Allowance | None = None
 
     @property
     def ready(self) -> bool:
         return not self.needs
 
 
-def readiness(enrolment: Enrolment, now: datetime | None = None) -> Readiness:
+def readiness(enrolment: Enrolment, now: datetime | None = None,
+              progress: CourseProgress | None = None) -> Readiness:
+    """Everything still needed before an attempt may start (``progress`` if the caller has
+    already worked it out)."""
     from courses.services import course_progress
 
     now = now or clock.now()
@@ -212,7 +264,7 @@ def readiness(enrolment: Enrolment, now: datetime | None = None) -> Readiness:
         return Readiness([f"Your training is {enrolment.status.label.lower()}."])
     if now >= enrolment.deadline_at:
         return Readiness(["Your training window has closed."])
-    progress = course_progress(enrolment)
+    progress = progress or course_progress(enrolment)
     if not all(m.lessons_complete for m in progress.modules):
         needs.append("Finish every lesson of the course.")
     missing = [m.module.title for m in progress.modules if m.check_required
@@ -220,9 +272,10 @@ def readiness(enrolment: Enrolment, now: datetime | None = None) -> Readiness:
     if missing:
         needs.append("Pass the check at the end of: " + "; ".join(missing) + ".")
     attempts = attempts_of(enrolment)
+    allowed = allowance(enrolment)
     if any(a.is_open for a in attempts):
         needs.append("Finish the attempt you have started.")
-    if len(attempts) >= allowed_attempts(enrolment, blueprint):
+    if len(attempts) >= allowed.attempts:
         needs.append("You have used all your attempts.")
     elif attempts and attempts[-1].submitted_at is not None:
         last = attempts[-1]
@@ -230,30 +283,24 @@ def readiness(enrolment: Enrolment, now: datetime | None = None) -> Readiness:
         if now < opens_at:
             needs.append(f"Wait until {opens_at:%-d %B %Y at %H:%M} (UTC) before trying again.")
         if blueprint.revisit_flagged_lessons:
-            for lesson in lessons_to_revisit(enrolment, last):
+            for lesson in lessons_to_revisit(progress, last):
                 needs.append(f"Revisit the lesson “{lesson}”.")
         if opens_at >= enrolment.deadline_at:
             needs.append("There is not enough time left in your window for another attempt.")
-    return Readiness(needs, opens_at)
+    return Readiness(needs, opens_at, attempts, allowed)
 
 
-def lessons_to_revisit(enrolment: Enrolment, attempt: Attempt) -> list[str]:
+def lessons_to_revisit(progress: CourseProgress, attempt: Attempt) -> list[str]:
     """Titles of flagged lessons the tutor has not opened since the attempt was submitted."""
-    from courses.models import LessonProgress
-    from courses.services import pin_course_version
-
-    version = pin_course_version(enrolment)
     flagged = {(topic, lesson) for topic, result in (attempt.topic_results or {}).items()
                if not result["secure"] for lesson in result["lessons"]}
     titles = []
-    for module in version.modules:
-        for lesson in module.lessons:
-            if (module.slug, lesson.slug) not in flagged:
+    for module in progress.modules:
+        for lesson in module.module.lessons:
+            if (module.module.slug, lesson.slug) not in flagged:
                 continue
-            seen = db.session.scalar(select(LessonProgress.last_seen_at).where(
-                LessonProgress.enrolment_id == enrolment.id,
-                LessonProgress.lesson_id == lesson.id))
-            if seen is None or seen <= attempt.submitted_at:
+            seen = module.done.get(lesson.id)
+            if seen is None or seen.last_seen_at <= attempt.submitted_at:
                 titles.append(lesson.title)
     return titles
 
@@ -264,42 +311,82 @@ def start_attempt(enrolment: Enrolment, *, now: datetime | None = None) -> Attem
     if not state.ready:
         raise DomainError(" ".join(state.needs))
     blueprint = BLUEPRINTS[enrolment.pathway]
-    bank, rows = _current_bank(enrolment.pathway.value)
+    snapshot = current_bank()
     seed = new_seed()
-    paper = draw_paper(bank, blueprint, seed)
+    paper = draw_paper(snapshot.for_pathway(enrolment.pathway.value), blueprint, seed)
     attempt = Attempt(
-        enrolment_id=enrolment.id, number=len(attempts_of(enrolment)) + 1, seed=seed,
-        started_at=now, deadline_at=now + time_allowed(enrolment, blueprint),
+        enrolment_id=enrolment.id, number=len(state.attempts) + 1, seed=seed,
+        started_at=now, deadline_at=now + state.allowance.time_limit,
         total=len(paper), status=AttemptStatus.IN_PROGRESS,
     )
     db.session.add(attempt)
     db.session.flush()
-    for position, item in enumerate(paper):
-        db.session.add(AttemptItem(attempt_id=attempt.id, position=position,
-                                   item_version_id=rows[item.key].id,
-                                   option_order=list(item.option_order)))
-    db.session.flush()
+    db.session.execute(insert(AttemptItem), [
+        {"attempt_id": attempt.id, "position": position,
+         "item_version_id": snapshot.ids[item.key], "option_order": list(item.option_order)}
+        for position, item in enumerate(paper)
+    ])
     audit.record("attempt.started", attempt, actor=enrolment.user, trust_id=enrolment.trust_id,
                  changes={"number": (None, attempt.number)})
     return attempt
 
 
+@dataclass(frozen=True)
+class SavedAnswer:
+    position: int
+    selected: list[int]
+    saved_at: datetime
+
+
 def save_answer(attempt: Attempt, position: int, selected, *, now: datetime | None = None
-                ) -> AttemptItem:
-    """Autosave one answer. Refused once the attempt is submitted or its time is up."""
+                ) -> SavedAnswer:
+    """Autosave one answer. Refused once the attempt is submitted or its time is up.
+
+    One statement saves it, and only while the attempt is still open, holding the attempt row
+    so that a submit from another tab waits for the save, or the save sees the submit: an
+    answer can never change after its paper was graded. It is the busiest request of an
+    assessment, so it goes straight to the table.
+    """
     now = now or clock.now()
+    _refuse_if_closed(attempt, now)
+    positions = _positions(selected, None)
+    still_open = select(Attempt.id).where(
+        Attempt.id == attempt.id, Attempt.status == AttemptStatus.IN_PROGRESS,
+        Attempt.deadline_at > now).with_for_update(read=True)
+    items = AttemptItem.__table__
+    fits = (func.json_array_length(items.c.option_order) > max(positions)
+            if positions else true())
+    saved = db.session.execute(
+        update(items)
+        .where(items.c.attempt_id.in_(still_open), items.c.position == position, fits)
+        .values(selected=positions, saved_at=now)
+        .returning(items.c.id)
+    ).first()
+    if saved is None:
+        _explain_unsaved(attempt, position, now)
+    stale = db.session.identity_map.get(identity_key(AttemptItem, saved.id))
+    if stale is not None:
+        db.session.expire(stale, ["selected", "saved_at"])
+    return SavedAnswer(position, positions, now)
+
+
+def _refuse_if_closed(attempt: Attempt, now: datetime) -> None:
     if not attempt.is_open:
         raise DomainError("This attempt has been submitted; answers can no longer change.")
     if now >= attempt.deadline_at:
         raise DomainError("Time is up. Your saved answers have been submitted.")
-    row = db.session.scalar(select(AttemptItem).where(
+
+
+def _explain_unsaved(attempt: Attempt, position: int, now: datetime) -> None:
+    """Say why an answer was not saved: the attempt closed meanwhile, or a bad question or
+    option number."""
+    db.session.refresh(attempt)
+    _refuse_if_closed(attempt, now)
+    exists = db.session.scalar(select(AttemptItem.id).where(
         AttemptItem.attempt_id == attempt.id, AttemptItem.position == position))
-    if row is None:
+    if exists is None:
         raise DomainError("That question is not part of this attempt.")
-    row.selected = _positions(selected, len(row.option_order))
-    row.saved_at = now
-    db.session.flush()
-    return row
+    raise DomainError("Choose one of the options shown")
 
 
 def submit_attempt(attempt: Attempt, *, now: datetime | None = None, auto: bool = False
@@ -309,21 +396,32 @@ def submit_attempt(attempt: Attempt, *, now: datetime | None = None, auto: bool 
     now = now or clock.now()
     if not attempt.is_open:
         return attempt
+    # Hold the attempt row: a second tab submitting at the same moment waits here, then finds
+    # the attempt already graded and changes nothing.
+    db.session.refresh(attempt, with_for_update=True)
+    if not attempt.is_open:
+        return attempt
     if not auto and now > attempt.deadline_at:
         raise DomainError("Time is up, so this attempt was submitted with your saved answers.")
-    items = list(db.session.scalars(
-        select(AttemptItem).where(AttemptItem.attempt_id == attempt.id)
-        .options(selectinload(AttemptItem.item)).order_by(AttemptItem.position)))
+    rows = db.session.execute(
+        select(AttemptItem.position, AttemptItem.option_order, AttemptItem.selected,
+               ItemVersion.topic, ItemVersion.lesson, ItemVersion.options)
+        .join(ItemVersion, ItemVersion.id == AttemptItem.item_version_id)
+        .where(AttemptItem.attempt_id == attempt.id).order_by(AttemptItem.position)).all()
     by_topic: dict[str, dict] = {}
-    correct = 0
-    for row in items:
-        row.is_correct = is_correct(row.item, row.option_order, row.selected)
-        correct += row.is_correct
-        result = by_topic.setdefault(row.item.topic, {"correct": 0, "total": 0, "lessons": []})
+    right: list[int] = []
+    for row in rows:
+        ok = is_correct(row.options, row.option_order, row.selected)
+        if ok:
+            right.append(row.position)
+        result = by_topic.setdefault(row.topic, {"correct": 0, "total": 0, "lessons": []})
         result["total"] += 1
-        result["correct"] += row.is_correct
-        if not row.is_correct and row.item.lesson not in result["lessons"]:
-            result["lessons"].append(row.item.lesson)
+        result["correct"] += ok
+        if not ok and row.lesson not in result["lessons"]:
+            result["lessons"].append(row.lesson)
+    correct = len(right)
+    db.session.execute(update(AttemptItem).where(AttemptItem.attempt_id == attempt.id)
+                       .values(is_correct=AttemptItem.position.in_(right)))
     for result in by_topic.values():
         result["secure"] = result["correct"] >= TOPIC_SECURE * result["total"]
     blueprint = BLUEPRINTS[_enrolment(attempt).pathway]
@@ -342,7 +440,7 @@ def submit_attempt(attempt: Attempt, *, now: datetime | None = None, auto: bool 
         enrolment.move_to(EnrolmentStatus.PASSED, "Passed the assessment.")
         audit.record("enrolment.passed", enrolment, actor=None,
                      changes={"status": ("active", "passed")})
-    elif len(attempts_of(enrolment)) >= allowed_attempts(enrolment, blueprint):
+    elif attempt.number >= allowance(enrolment).attempts:
         enrolment.move_to(EnrolmentStatus.FAILED, "Did not pass within the attempts allowed.")
         audit.record("enrolment.failed", enrolment, actor=None,
                      changes={"status": ("active", "failed")})

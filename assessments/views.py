@@ -5,11 +5,12 @@ from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
+from sqlalchemy import select
 
 from assessments import bp, services
 from assessments.blueprints import BLUEPRINTS
 from assessments.models import Attempt, AttemptItem, FormativeResult, ItemVersion
-from courses.services import course_progress
+from courses.services import CourseProgress, course_progress
 from lms import clock
 from lms.authz import Access, Action, access, require
 from lms.errors import DomainError
@@ -89,17 +90,18 @@ def check(enrolment_id: int, check_id: int):
 @access(Access.SIGNED_IN)
 def assessment(enrolment_id: int):
     enrolment = _studying(enrolment_id)
-    attempts = services.attempts_of(enrolment)
+    progress = course_progress(enrolment)
+    state = services.readiness(enrolment, progress=progress)
     return render_template(
-        "assessments/assessment.html", enrolment=enrolment, attempts=attempts,
-        state=services.readiness(enrolment), blueprint=BLUEPRINTS[enrolment.pathway],
-        time_allowed=services.time_allowed(enrolment, BLUEPRINTS[enrolment.pathway]),
-        lessons=_lesson_links(enrolment), form=Form(),
+        "assessments/assessment.html", enrolment=enrolment,
+        attempts=state.attempts if state.allowance else services.attempts_of(enrolment),
+        state=state, blueprint=BLUEPRINTS[enrolment.pathway],
+        time_allowed=(state.allowance or services.allowance(enrolment)).time_limit,
+        lessons=_lesson_links(progress), form=Form(),
     )
 
 
-def _lesson_links(enrolment: Enrolment) -> dict[tuple[str, str], tuple[int, str]]:
-    progress = course_progress(enrolment)
+def _lesson_links(progress: CourseProgress) -> dict[tuple[str, str], tuple[int, str]]:
     return {(m.module.slug, lesson.slug): (lesson.id, lesson.title)
             for m in progress.modules for lesson in m.module.lessons}
 
@@ -116,16 +118,21 @@ def start_attempt(enrolment_id: int):
         db.session.rollback()
         flash(error.message, "error")
         return redirect(url_for("assessments.assessment", enrolment_id=enrolment.id))
+    attempt_id = attempt.id
     db.session.commit()
-    return redirect(url_for("assessments.question", enrolment_id=enrolment.id,
-                            attempt_id=attempt.id, position=0))
+    return redirect(url_for("assessments.question", enrolment_id=enrolment_id,
+                            attempt_id=attempt_id, position=0))
 
 
-def _attempt(enrolment: Enrolment, attempt_id: int) -> Attempt:
-    attempt = db.session.get(Attempt, attempt_id)
-    if attempt is None or attempt.enrolment_id != enrolment.id:
+def _attempt(enrolment_id: int, attempt_id: int) -> tuple[Enrolment, Attempt]:
+    """The tutor's own attempt with its enrolment, in one query (every autosave asks)."""
+    found = db.session.execute(
+        select(Enrolment, Attempt).join(Attempt, Attempt.enrolment_id == Enrolment.id)
+        .where(Enrolment.id == enrolment_id, Attempt.id == attempt_id)).first()
+    if found is None:
+        _studying(enrolment_id)
         abort(404)
-    return attempt
+    return require(Action.STUDY, found.Enrolment), found.Attempt
 
 
 def _close_if_timed_out(attempt: Attempt) -> bool:
@@ -141,11 +148,10 @@ def _close_if_timed_out(attempt: Attempt) -> bool:
           methods=["GET", "POST"])
 @access(Access.SIGNED_IN)
 def question(enrolment_id: int, attempt_id: int, position: int):
-    enrolment = _studying(enrolment_id)
-    attempt = _attempt(enrolment, attempt_id)
+    enrolment, attempt = _attempt(enrolment_id, attempt_id)
     if _close_if_timed_out(attempt) or not attempt.is_open:
-        return redirect(url_for("assessments.result", enrolment_id=enrolment.id,
-                                attempt_id=attempt.id))
+        return redirect(url_for("assessments.result", enrolment_id=enrolment_id,
+                                attempt_id=attempt_id))
     row = next((r for r in attempt.items if r.position == position), None)
     if row is None:
         abort(404)
@@ -160,11 +166,11 @@ def question(enrolment_id: int, attempt_id: int, position: int):
             db.session.commit()
             go = request.form.get("go", "next")
             if go == "review" or (go == "next" and position + 1 >= attempt.total):
-                return redirect(url_for("assessments.review", enrolment_id=enrolment.id,
-                                        attempt_id=attempt.id))
+                return redirect(url_for("assessments.review", enrolment_id=enrolment_id,
+                                        attempt_id=attempt_id))
             target = max(0, position - 1) if go == "previous" else position + 1
-            return redirect(url_for("assessments.question", enrolment_id=enrolment.id,
-                                    attempt_id=attempt.id, position=target))
+            return redirect(url_for("assessments.question", enrolment_id=enrolment_id,
+                                    attempt_id=attempt_id, position=target))
     return render_template("assessments/question.html", enrolment=enrolment, attempt=attempt,
                            row=row, options=_shown(row.item, row.option_order), form=form,
                            seconds_left=int((attempt.deadline_at - clock.now()).total_seconds()))
@@ -175,8 +181,7 @@ def question(enrolment_id: int, attempt_id: int, position: int):
 def autosave(enrolment_id: int, attempt_id: int, position: int):
     """Save one answer as soon as it is chosen (the page's script calls this; without
     JavaScript, the Save buttons do the same). Answers JSON, never the key."""
-    enrolment = _studying(enrolment_id)
-    attempt = _attempt(enrolment, attempt_id)
+    enrolment, attempt = _attempt(enrolment_id, attempt_id)
     try:
         row = services.save_answer(attempt, position, _chosen("answer"))
     except DomainError as error:
@@ -193,11 +198,10 @@ def autosave(enrolment_id: int, attempt_id: int, position: int):
           methods=["GET", "POST"])
 @access(Access.SIGNED_IN)
 def review(enrolment_id: int, attempt_id: int):
-    enrolment = _studying(enrolment_id)
-    attempt = _attempt(enrolment, attempt_id)
+    enrolment, attempt = _attempt(enrolment_id, attempt_id)
     if _close_if_timed_out(attempt) or not attempt.is_open:
-        return redirect(url_for("assessments.result", enrolment_id=enrolment.id,
-                                attempt_id=attempt.id))
+        return redirect(url_for("assessments.result", enrolment_id=enrolment_id,
+                                attempt_id=attempt_id))
     form = Form()
     if request.method == "POST" and form.validate_on_submit():
         try:
@@ -207,8 +211,8 @@ def review(enrolment_id: int, attempt_id: int):
             flash(error.message, "error")
         else:
             db.session.commit()
-        return redirect(url_for("assessments.result", enrolment_id=enrolment.id,
-                                attempt_id=attempt.id))
+        return redirect(url_for("assessments.result", enrolment_id=enrolment_id,
+                                attempt_id=attempt_id))
     answered = sum(1 for row in attempt.items if row.selected)
     return render_template("assessments/review.html", enrolment=enrolment, attempt=attempt,
                            answered=answered, form=form)
@@ -217,14 +221,14 @@ def review(enrolment_id: int, attempt_id: int):
 @bp.get("/learn/<int:enrolment_id>/attempts/<int:attempt_id>/result")
 @access(Access.SIGNED_IN)
 def result(enrolment_id: int, attempt_id: int):
-    enrolment = _studying(enrolment_id)
-    attempt = _attempt(enrolment, attempt_id)
+    enrolment, attempt = _attempt(enrolment_id, attempt_id)
     if attempt.is_open:
-        return redirect(url_for("assessments.review", enrolment_id=enrolment.id,
-                                attempt_id=attempt.id))
+        return redirect(url_for("assessments.review", enrolment_id=enrolment_id,
+                                attempt_id=attempt_id))
+    progress = course_progress(enrolment)
     return render_template("assessments/result.html", enrolment=enrolment, attempt=attempt,
-                           state=services.readiness(enrolment),
-                           lessons=_lesson_links(enrolment),
+                           state=services.readiness(enrolment, progress=progress),
+                           lessons=_lesson_links(progress),
                            pass_mark=BLUEPRINTS[enrolment.pathway].pass_mark)
 
 

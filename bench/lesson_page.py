@@ -60,10 +60,11 @@ def main() -> None:
 
             enrolment = db.session.query(Enrolment).filter_by(
                 status=EnrolmentStatus.ACTIVE).first()
-            lessons = course_progress(enrolment).version.lessons
+            outline = course_progress(enrolment).version
             email = enrolment.user.email
             enrolment_id = enrolment.id
-            lesson_ids = [(lesson.id, lesson.module.slug) for lesson in lessons]
+            lesson_ids = [(lesson.id, module.slug) for module in outline.modules
+                          for lesson in module.lessons]
         client = app.test_client()
         page = client.get("/sign-in").get_data(as_text=True)
         token = page.split('name="csrf_token" type="hidden" value="')[1].split('"')[0]

@@ -6,13 +6,15 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from sqlalchemy import select
+from sqlalchemy import Row, select
 
 from courses.content import CONTENT_ROOT, ContentError, PathwaySpec, read_pathways, render_markdown
 from courses.models import CourseModule, CourseVersion, Lesson, LessonProgress, Resource
+from courses.outline import CourseOutline, LessonOutline, ModuleOutline, forget_outlines, outline_of
 from lms import audit, clock
 from lms.errors import DomainError
 from lms.extensions import db
+from lms.memo import forget, session_memo
 from lms.models import Enrolment, Pathway
 
 #: Time counted for one sitting with a lesson is capped, so a tab left open does not count.
@@ -47,6 +49,8 @@ def load_content(root: Path = CONTENT_ROOT) -> list[LoadResult]:
             audit.record("course_version.made_current", existing, actor=None,
                          changes={"version": (None, existing.version)})
         results.append(LoadResult(spec.pathway, spec.version, created))
+    forget("course_versions")
+    forget_outlines()
     return results
 
 
@@ -89,17 +93,26 @@ def _create_version(spec: PathwaySpec) -> CourseVersion:
     return version
 
 
+def _version(pathway: Pathway, version: str | None = None) -> CourseVersion | None:
+    """A pathway's version (the current one unless named), read once per database session."""
+    memo = session_memo("course_versions")
+    key = (pathway, version)
+    if key not in memo:
+        query = select(CourseVersion).where(CourseVersion.pathway == pathway)
+        memo[key] = db.session.scalar(query.where(
+            CourseVersion.version == version if version is not None
+            else CourseVersion.is_current.is_(True)))
+    return memo[key]
+
+
 def current_version(pathway: Pathway) -> CourseVersion | None:
-    return db.session.scalar(select(CourseVersion).where(
-        CourseVersion.pathway == pathway, CourseVersion.is_current.is_(True)))
+    return _version(pathway)
 
 
 def pin_course_version(enrolment: Enrolment) -> CourseVersion:
     """The version this enrolment studies: the one it started on, pinned at first use."""
     if enrolment.course_version:
-        version = db.session.scalar(select(CourseVersion).where(
-            CourseVersion.pathway == enrolment.pathway,
-            CourseVersion.version == enrolment.course_version))
+        version = _version(enrolment.pathway, enrolment.course_version)
         if version is not None:
             return version
     version = current_version(enrolment.pathway)
@@ -116,9 +129,10 @@ def pin_course_version(enrolment: Enrolment) -> CourseVersion:
 
 @dataclass
 class ModuleProgress:
-    module: CourseModule
+    module: ModuleOutline
     unlocked: bool
-    done: dict[int, LessonProgress] = field(default_factory=dict)
+    #: The tutor's progress row (started, last seen, completed) per lesson they have opened.
+    done: dict[int, Row] = field(default_factory=dict)
     #: The module ends with a check (when its formative items are loaded), passed or not.
     check_required: bool = False
     check_passed: bool = False
@@ -136,7 +150,7 @@ class ModuleProgress:
         """Every lesson done, and the module's check passed if it has one."""
         return self.lessons_complete and (self.check_passed or not self.check_required)
 
-    def is_done(self, lesson: Lesson) -> bool:
+    def is_done(self, lesson: Lesson | LessonOutline) -> bool:
         progress = self.done.get(lesson.id)
         return progress is not None and progress.completed_at is not None
 
@@ -144,9 +158,9 @@ class ModuleProgress:
 @dataclass
 class CourseProgress:
     enrolment: Enrolment
-    version: CourseVersion
+    version: CourseOutline
     modules: list[ModuleProgress]
-    last_lesson: Lesson | None
+    last_lesson: LessonOutline | None
 
     @property
     def minutes_done(self) -> int:
@@ -163,7 +177,7 @@ class CourseProgress:
         return all(m.complete for m in self.modules)
 
     @property
-    def next_lesson(self) -> Lesson | None:
+    def next_lesson(self) -> LessonOutline | None:
         """Where to continue: the first unfinished lesson of an open module."""
         for module in self.modules:
             if not module.unlocked:
@@ -173,23 +187,28 @@ class CourseProgress:
                     return lesson
         return None
 
-    def module_of(self, lesson: Lesson) -> ModuleProgress:
+    def module_of(self, lesson: Lesson | LessonOutline) -> ModuleProgress:
         return next(m for m in self.modules if m.module.id == lesson.module_id)
+
+    def includes(self, lesson: Lesson | LessonOutline) -> bool:
+        return self.version.lesson(lesson.id) is not None
 
 
 def course_progress(enrolment: Enrolment) -> CourseProgress:
     from assessments.services import check_topics, checks_passed
 
-    version = pin_course_version(enrolment)
+    outline = outline_of(pin_course_version(enrolment))
     with_checks = check_topics(enrolment.pathway.value)
     passed = checks_passed(enrolment) if with_checks else set()
-    rows = db.session.scalars(
-        select(LessonProgress).where(LessonProgress.enrolment_id == enrolment.id)
+    rows = db.session.execute(
+        select(LessonProgress.lesson_id, LessonProgress.started_at,
+               LessonProgress.last_seen_at, LessonProgress.completed_at)
+        .where(LessonProgress.enrolment_id == enrolment.id)
     ).all()
     by_lesson = {row.lesson_id: row for row in rows}
     modules = []
     previous_complete = True
-    for module in version.modules:
+    for module in outline.modules:
         progress = ModuleProgress(
             module=module,
             unlocked=previous_complete or not module.requires_previous,
@@ -201,13 +220,13 @@ def course_progress(enrolment: Enrolment) -> CourseProgress:
         modules.append(progress)
         previous_complete = progress.complete and progress.unlocked
     last = max(rows, key=lambda r: r.last_seen_at, default=None)
-    return CourseProgress(enrolment, version, modules,
-                          db.session.get(Lesson, last.lesson_id) if last else None)
+    return CourseProgress(enrolment, outline, modules,
+                          outline.lesson(last.lesson_id) if last else None)
 
 
 def _check_can_study(enrolment: Enrolment, lesson: Lesson) -> CourseProgress:
     progress = course_progress(enrolment)
-    if lesson.module.course_version_id != progress.version.id:
+    if not progress.includes(lesson):
         raise DomainError("That lesson is not part of your course.")
     module = progress.module_of(lesson)
     if not module.unlocked:

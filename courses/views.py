@@ -53,7 +53,7 @@ def lesson(enrolment_id: int, lesson_id: int):
         if enrolment.is_active:
             services.view_lesson(enrolment, lesson)
         progress = services.course_progress(enrolment)
-        if lesson.module.course_version_id != progress.version.id:
+        if not progress.includes(lesson):
             abort(404)
     except DomainError as error:
         db.session.rollback()
@@ -61,7 +61,7 @@ def lesson(enrolment_id: int, lesson_id: int):
         return redirect(url_for("courses.course", enrolment_id=enrolment.id))
     db.session.commit()
     lessons = progress.version.lessons
-    index = lessons.index(lesson)
+    index = [item.id for item in lessons].index(lesson.id)
     return render_template(
         "courses/lesson.html",
         enrolment=enrolment,

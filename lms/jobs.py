@@ -10,6 +10,7 @@ import logging
 from typing import Any
 
 from celery import Task
+from flask import current_app
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
@@ -19,8 +20,16 @@ log = logging.getLogger(__name__)
 _KEY = "lms.after_commit"
 
 
+def tasks_run_in_process() -> bool:
+    """No broker is configured, so tasks run in this process as they are sent."""
+    return bool(current_app.config["CELERY"].get("task_always_eager"))
+
+
 def enqueue_after_commit(task: Task, *args: Any, **kwargs: Any) -> None:
-    db.session().info.setdefault(_KEY, []).append((task, args, kwargs))
+    """Send ``task`` once this transaction commits; the same call twice is sent once."""
+    pending = db.session().info.setdefault(_KEY, [])
+    if (task, args, kwargs) not in pending:
+        pending.append((task, args, kwargs))
 
 
 @event.listens_for(Session, "after_commit")
@@ -28,7 +37,11 @@ def _send_pending(session: Session) -> None:
     pending = session.info.pop(_KEY, [])
     for task, args, kwargs in pending:
         try:
-            task.apply_async(args=args, kwargs=kwargs)
+            if task.app.conf.task_always_eager:
+                # Run here and now, without the broker connection an eager send still opens.
+                task.apply(args=args, kwargs=kwargs)
+            else:
+                task.apply_async(args=args, kwargs=kwargs)
         except Exception:  # a lost broker must not undo a committed change
             log.exception("could not enqueue %s; a periodic sweep will pick it up", task.name)
 
