@@ -1,5 +1,6 @@
 """Formative checks, the summative attempt, grading, retakes, the window and adjustments."""
 
+import threading
 from datetime import timedelta
 
 import pytest
@@ -21,7 +22,7 @@ from assessments.services import (
 from courses.services import complete_lesson, course_progress, load_content
 from lms import clock
 from lms.errors import DomainError
-from lms.models import EnrolmentStatus, OutboxEmail, Role
+from lms.models import AuditEntry, EnrolmentStatus, OutboxEmail, Role
 from tests.factories import make_enrolment, make_member
 
 
@@ -230,3 +231,103 @@ def test_the_paper_is_frozen_at_the_item_versions_drawn(db_session, ready, tmp_p
     db_session.expire_all()
     row = db_session.get(AttemptItem, row.id)
     assert (row.item.id, row.item.stem) == before and not row.item.is_current
+
+
+def test_a_bad_question_or_option_number_is_refused_and_nothing_is_saved(db_session, ready):
+    attempt = start_attempt(ready)
+    db_session.commit()
+    with pytest.raises(DomainError, match="Choose one of the options shown"):
+        save_answer(attempt, 0, [len(attempt.items[0].option_order)])
+    with pytest.raises(DomainError, match="Choose one of the options shown"):
+        save_answer(attempt, 0, ["two"])
+    with pytest.raises(DomainError, match="not part of this attempt"):
+        save_answer(attempt, attempt.total, [0])
+    db_session.rollback()
+    assert all(row.selected is None for row in db_session.get(Attempt, attempt.id).items)
+
+
+# --- two tabs at once (real concurrency needs PostgreSQL: SQLite serialises writers) ------
+
+
+def _other_tab(app, work) -> tuple[threading.Thread, list]:
+    """Run ``work(session)`` in a thread with a database session of its own, as a second
+    browser tab's request would; what it returns or the message it raises lands in the list."""
+    outcome: list = []
+
+    def run():
+        from lms.extensions import db
+
+        with app.app_context():
+            try:
+                outcome.append(work(db.session))
+                db.session.commit()
+            except DomainError as error:
+                db.session.rollback()
+                outcome.append(error.message)
+            finally:
+                db.session.remove()
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    return thread, outcome
+
+
+@pytest.fixture
+def two_writers(db_session):
+    if db_session.get_bind().dialect.name != "postgresql":
+        pytest.skip("needs two concurrent writers, which SQLite serialises anyway")
+
+
+def test_two_tabs_submitting_at_the_same_moment_grade_the_attempt_once(app, db_session, ready,
+                                                                       two_writers):
+    attempt = start_attempt(ready)
+    _answer(attempt, right=30)
+    db_session.commit()
+    # This tab starts submitting and holds the attempt while it grades.
+    db_session.refresh(attempt, with_for_update=True)
+    other, outcome = _other_tab(app, lambda s: submit_attempt(s.get(Attempt, attempt.id)).correct)
+    other.join(timeout=0.5)
+    assert other.is_alive(), "the second submit should wait for the first"
+    submit_attempt(attempt)
+    db_session.commit()
+    other.join(timeout=10)
+    assert outcome == [30]
+    submitted = db_session.scalars(select(AuditEntry).where(
+        AuditEntry.action == "attempt.submitted", AuditEntry.object_id == str(attempt.id))).all()
+    assert len(submitted) == 1
+
+
+def test_an_answer_sent_while_the_paper_is_being_graded_is_refused_not_lost(app, db_session,
+                                                                             ready, two_writers):
+    attempt = start_attempt(ready)
+    _answer(attempt, right=29)
+    db_session.commit()
+    last = attempt.items[29]
+    late = _right(last.item, last.option_order)
+    db_session.refresh(attempt, with_for_update=True)
+    other, outcome = _other_tab(
+        app, lambda s: save_answer(s.get(Attempt, attempt.id), 29, late).position)
+    other.join(timeout=0.5)
+    assert other.is_alive(), "the save should wait for the grading"
+    submit_attempt(attempt)
+    db_session.commit()
+    other.join(timeout=10)
+    assert outcome == ["This attempt has been submitted; answers can no longer change."]
+    db_session.expire_all()
+    graded = db_session.get(Attempt, attempt.id)
+    assert graded.correct == 29 and graded.items[29].selected != late
+
+
+def test_a_submit_waits_for_an_answer_being_saved_and_counts_it(app, db_session, ready,
+                                                                two_writers):
+    attempt = start_attempt(ready)
+    _answer(attempt, right=29)
+    db_session.commit()
+    last = attempt.items[29]
+    save_answer(attempt, 29, _right(last.item, last.option_order))  # saved, not yet committed
+    other, outcome = _other_tab(app, lambda s: submit_attempt(s.get(Attempt, attempt.id)).correct)
+    other.join(timeout=0.5)
+    assert other.is_alive(), "the submit should wait for the save"
+    db_session.commit()
+    other.join(timeout=10)
+    assert outcome == [30]
