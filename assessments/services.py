@@ -437,9 +437,12 @@ def submit_attempt(attempt: Attempt, *, now: datetime | None = None, auto: bool 
                  changes={"correct": (None, correct), "passed": (None, attempt.passed),
                           "auto_submitted": (None, auto)})
     if attempt.passed:
+        from credentials.services import request_endorsement
+
         enrolment.move_to(EnrolmentStatus.PASSED, "Passed the assessment.")
         audit.record("enrolment.passed", enrolment, actor=None,
                      changes={"status": ("active", "passed")})
+        request_endorsement(enrolment)
     elif attempt.number >= allowance(enrolment).attempts:
         enrolment.move_to(EnrolmentStatus.FAILED, "Did not pass within the attempts allowed.")
         audit.record("enrolment.failed", enrolment, actor=None,

@@ -17,6 +17,7 @@ from lms.errors import DomainError
 from lms.extensions import db
 from lms.forms import Form
 from lms.models import Enrolment, Role
+from lms.web import commit_or_flash
 
 
 def _studying(enrolment_id: int) -> Enrolment:
@@ -240,15 +241,9 @@ def grant_adjustment(enrolment_id: int):
     enrolment = require(Action.DECIDE, db.session.get(Enrolment, enrolment_id))
     form = AdjustmentForm(prefix="adjust")
     if form.validate_on_submit():
-        try:
-            services.grant_adjustment(enrolment, form.kind.data, form.value.data,
-                                      reason=form.reason.data, actor=current_user)
-        except DomainError as error:
-            db.session.rollback()
-            flash(error.message, "error")
-        else:
-            db.session.commit()
-            flash("The adjustment has been recorded.", "success")
+        commit_or_flash(lambda: services.grant_adjustment(
+            enrolment, form.kind.data, form.value.data, reason=form.reason.data,
+            actor=current_user), "The adjustment has been recorded.")
     else:
         flash(" ".join(e for errors in form.errors.values() for e in errors), "error")
     return redirect(url_for("lms.enrolment", enrolment_id=enrolment.id))

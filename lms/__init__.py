@@ -57,6 +57,8 @@ def create_app(config: dict | None = None) -> Flask:
     import assessments.tasks  # noqa: F401
     import assessments.views  # noqa: F401
     import courses.views  # noqa: F401
+    import credentials.tasks  # noqa: F401
+    import credentials.views  # noqa: F401
     import lms.tasks  # noqa: F401  (registers the core's tasks)
     import lms.views  # noqa: F401
     from courses import bp as courses_bp
@@ -68,6 +70,14 @@ def create_app(config: dict | None = None) -> Flask:
     from assessments import bp as assessments_bp
 
     app.register_blueprint(assessments_bp)
+    from credentials import bp as credentials_bp
+    from credentials.cli import credentials_cli
+
+    app.register_blueprint(credentials_bp)
+    from credentials.api import api_bp
+
+    app.register_blueprint(api_bp)
+    app.cli.add_command(credentials_cli)
     register_cli(app)
     app.cli.add_command(courses_cli)
     from assessments.cli import assessments_cli

@@ -24,3 +24,9 @@ def travel(delta: timedelta) -> None:
 def reset() -> None:
     global _offset
     _offset = timedelta(0)
+
+
+def travel_to(moment: datetime) -> None:
+    """Move the clock so that it reads ``moment`` now (and runs on from there)."""
+    global _offset
+    _offset = moment - datetime.now(UTC)

@@ -30,6 +30,14 @@ ENVIRONMENT: dict[str, str] = {
     "SIGN_IN_MAX_FAILURES": "failures before an account or address is locked (default 10)",
     "SIGN_IN_LOCK_MINUTES": "how long a lock lasts (default 15)",
     "TRAINING_WINDOW_DAYS": "days a tutor has to finish training and pass (default 28)",
+    "ENCRYPTION_KEY": "encrypts signing keys and personal data at rest (44-character Fernet key); "
+                      "required in production",
+    "ENCRYPTION_KEY_FILE": "a file holding ENCRYPTION_KEY instead (e.g. a mounted secret)",
+    "ISSUER_NAME": "the endorsing body named on every endorsement "
+                   "(default School-Led Tutoring Programme)",
+    "ENDORSEMENT_VALIDITY_YEARS": "years an endorsement is valid after it is issued (default 3)",
+    "STATUS_LIST_TTL_SECONDS": "how long verifiers may cache a status list (default 300)",
+    "API_REQUESTS_PER_MINUTE": "requests one provider API key may make a minute (default 120)",
     "LOG_LEVEL": "logging level (default INFO)",
 }
 
@@ -66,6 +74,35 @@ def _development_secret_key(instance_path: Path) -> str:
         key_file.write_text(secrets.token_urlsafe(48))
         key_file.chmod(0o600)
     return key_file.read_text().strip()
+
+
+def _encryption_key(instance_path: Path, overrides: dict, production: bool) -> str:
+    """The key that encrypts secrets at rest: given, read from a file, or (outside production)
+    generated once and kept in instance/ beside the development secret key."""
+    from cryptography.fernet import Fernet
+
+    key = overrides.get("ENCRYPTION_KEY") or os.environ.get("ENCRYPTION_KEY")
+    path = os.environ.get("ENCRYPTION_KEY_FILE")
+    if not key and path:
+        try:
+            key = Path(path).read_text().strip()
+        except OSError as exc:
+            raise ConfigError(f"ENCRYPTION_KEY_FILE cannot be read: {exc.strerror}") from exc
+    if not key:
+        if production:
+            raise ConfigError("ENCRYPTION_KEY (or ENCRYPTION_KEY_FILE) must be set in production")
+        instance_path.mkdir(parents=True, exist_ok=True)
+        key_file = instance_path / "encryption_key"
+        if not key_file.exists():
+            key_file.write_text(Fernet.generate_key().decode())
+            key_file.chmod(0o600)
+        key = key_file.read_text().strip()
+    try:
+        Fernet(key)
+    except ValueError as exc:
+        raise ConfigError("ENCRYPTION_KEY must be a Fernet key: 32 bytes, url-safe base64 "
+                          "(44 characters)") from exc
+    return key
 
 
 def normalise_database_url(url: str) -> str:
@@ -129,6 +166,14 @@ def build_config(instance_path: Path, overrides: dict | None = None) -> dict:
                 "submit-timed-out-attempts": {
                     "task": "assessments.tasks.submit_timed_out_attempts", "schedule": 60},
                 "seal-audit-log": {"task": "lms.tasks.seal_audit_log", "schedule": 5},
+                "issue-missing-endorsements": {
+                    "task": "credentials.tasks.issue_missing_endorsements", "schedule": 60},
+                "publish-status-lists": {
+                    "task": "credentials.tasks.publish_status_lists", "schedule": 60},
+                "expire-endorsements": {
+                    "task": "credentials.tasks.expire_endorsements", "schedule": 60 * 60},
+                "endorsement-expiry-reminders": {
+                    "task": "credentials.tasks.send_expiry_reminders", "schedule": 6 * 60 * 60},
             },
         },
         "MAIL_SERVER": os.environ.get("MAIL_SERVER") or None,
@@ -143,6 +188,11 @@ def build_config(instance_path: Path, overrides: dict | None = None) -> dict:
         ),
         "EMAIL_VERIFICATION_MAX_AGE": timedelta(days=7),
         "TRAINING_WINDOW_DAYS": _env_int("TRAINING_WINDOW_DAYS", 28),
+        "ENCRYPTION_KEY": _encryption_key(instance_path, overrides, production),
+        "ISSUER_NAME": os.environ.get("ISSUER_NAME", "School-Led Tutoring Programme"),
+        "ENDORSEMENT_VALIDITY_YEARS": _env_int("ENDORSEMENT_VALIDITY_YEARS", 3),
+        "STATUS_LIST_TTL_SECONDS": _env_int("STATUS_LIST_TTL_SECONDS", 300),
+        "API_REQUESTS_PER_MINUTE": _env_int("API_REQUESTS_PER_MINUTE", 120),
         "SIGN_IN_SLOW_AFTER": 5,
         "SIGN_IN_MAX_FAILURES": _env_int("SIGN_IN_MAX_FAILURES", 10),
         "SIGN_IN_LOCK": timedelta(minutes=_env_int("SIGN_IN_LOCK_MINUTES", 15)),

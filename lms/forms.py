@@ -206,3 +206,10 @@ class AdjustmentForm(Form):
                          validators=[DataRequired("Enter how much")])
     reason = TextAreaField("Reason", validators=[DataRequired("Give a reason for the adjustment"),
                                                  Length(max=1000)])
+
+
+class ApiKeyForm(Form):
+    name = StringField("Name for the new key",
+                       description="So you can tell your keys apart, e.g. the system that "
+                                   "will use it.",
+                       validators=[DataRequired("Name the key"), Length(max=100)])

@@ -44,6 +44,7 @@ from lms.models import (
     Trust,
     User,
 )
+from lms.web import commit_or_flash
 
 MAX_IMPORT_BYTES = 5 * 1024 * 1024
 
@@ -418,15 +419,9 @@ def end_membership(membership_id: int):
     form = ReasonForm()
     if not form.validate_on_submit():
         abort(400)
-    try:
-        services.end_membership(membership, actor=current_user, reason=form.reason.data)
-    except DomainError as error:
-        db.session.rollback()
-        flash(error.message, "error")
-    else:
-        db.session.commit()
-        flash(f"{membership.user.name} no longer has the role {membership.role.label}.",
-              "success")
+    commit_or_flash(
+        lambda: services.end_membership(membership, actor=current_user, reason=form.reason.data),
+        f"{membership.user.name} no longer has the role {membership.role.label}.")
     if not can(current_user, Action.VIEW, membership.user) and membership.trust is not None:
         # Their last role here is gone, so their page is out of sight: back to the staff list.
         return redirect(url_for("lms.trust_people", trust_id=membership.trust_id))

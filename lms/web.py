@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 
-from flask import Flask, jsonify, render_template, request, session
+from flask import Flask, flash, jsonify, render_template, request, session
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
@@ -143,6 +144,22 @@ def init_app(app: Flask) -> None:
         return {"status": "ok"}
 
     healthz.access = Access.PUBLIC  # type: ignore[attr-defined]
+
+
+def commit_or_flash(change: Callable[[], object], success: str) -> bool:
+    """The request boundary for a one-button change: commit and say ``success``, or roll back
+    and show the service's reason. Returns whether the change was made."""
+    from lms.errors import DomainError
+
+    try:
+        change()
+    except DomainError as error:
+        db.session.rollback()
+        flash(error.message, "error")
+        return False
+    db.session.commit()
+    flash(success, "success")
+    return True
 
 
 def training_window():

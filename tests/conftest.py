@@ -24,6 +24,7 @@ from lms.extensions import db
 
 ON_CI = bool(os.environ.get("CI"))
 TEST_PASSWORD = "correct horse battery staple"
+TEST_ENCRYPTION_KEY = "q8Kc6jGm1v2UQZlT3mE6m7yQeYtF0H1bR3wVb8yQ2Sg="
 
 
 def need_service(name: str, check) -> None:
@@ -72,6 +73,7 @@ def app(database_url, tmp_path_factory, _exclusive_database):
         {
             "LMS_ENV": "testing",
             "SECRET_KEY": "test-secret-key-that-is-long-enough-0123456789",
+            "ENCRYPTION_KEY": TEST_ENCRYPTION_KEY,
             "SQLALCHEMY_DATABASE_URI": database_url,
             "BASE_URL": "http://localhost",
             "SERVER_NAME": None,

@@ -142,3 +142,15 @@ def make_enrolment(school: School | None = None, **overrides):
     db.session.commit()
     return accept_nomination(invitation_token(nomination), password="tutor password 2026",
                              privacy_consent=True)
+
+
+def make_endorsement(school: School | None = None, **overrides):
+    """An endorsement issued, through the real service, for a tutor who has passed."""
+    from credentials.services import issue_endorsement
+    from lms.models import EnrolmentStatus
+
+    enrolment = make_enrolment(school, **overrides)
+    enrolment.course_version = enrolment.course_version or "test-course-version"
+    enrolment.move_to(EnrolmentStatus.PASSED, "Passed the assessment.")
+    db.session.flush()
+    return issue_endorsement(enrolment)

@@ -14,6 +14,8 @@ from sqlalchemy import or_, select
 from assessments.models import Attempt, FormativeResult
 from courses.models import CourseVersion, Resource
 from courses.services import course_progress, load_content
+from credentials.models import ApiKey, Endorsement
+from credentials.providers import create_api_key
 from lms import clock
 from lms.models import (
     AuditEntry,
@@ -30,6 +32,7 @@ from lms.models import (
 from tests.content_factory import write_content
 from tests.factories import (
     make_cluster,
+    make_endorsement,
     make_enrolment,
     make_member,
     make_nomination,
@@ -45,8 +48,19 @@ TUTOR_PASSWORD = "tutor password 2026"
 PUBLIC = {
     "static", "healthz", "lms.home", "lms.sign_in", "lms.forgot_password", "lms.reset_password",
     "lms.accept_invitation", "lms.verify_email", "lms.accept_nomination",
-    "lms.decline_nomination",
+    "lms.decline_nomination", *(
+        # Verification is for anyone: a provider or parent holding a link or a QR code.
+        "credentials.did_json", "credentials.status_list", "credentials.credential",
+        "credentials.credential_json", "credentials.credential_qr",
+        "credentials.credential_certificate", "credentials.achievement",
+        # The API authenticates with its own keys.
+        "api.verifications", "api.openapi"),
 }
+
+#: Public pages that show one endorsement to whoever holds its link: the tutor's name is
+#: meant to be there; nothing else of trust B is.
+PUBLISHED = {"credentials.credential", "credentials.credential_json",
+             "credentials.credential_certificate"}
 
 #: How to fill each URL argument: with trust B's objects, so every object-scoped URL points
 #: into the trust the people under test do not belong to. A new argument must be added here.
@@ -64,6 +78,13 @@ URL_ARGUMENTS = {
     "version_id": lambda w: w.version_id,
     "check_id": lambda w: w.b.check_id,
     "attempt_id": lambda w: w.b.attempt_id,
+    "endorsement_id": lambda w: w.b.endorsement.id,
+    "public_id": lambda w: w.b.endorsement.public_id,
+    "list_id": lambda w: w.b.endorsement.status_list.public_id,
+    "provider_id": lambda w: w.b.provider_id,
+    "key_id": lambda w: w.b.api_key_id,
+    "change": lambda w: "suspend",
+    "slug": lambda w: "primary",
     "topic": lambda w: "module-1",
     "position": lambda w: 0,
     "token": lambda w: "bad-token",
@@ -71,7 +92,8 @@ URL_ARGUMENTS = {
 }
 
 #: Arguments that name an object of trust B (the rest only shape the URL).
-OBJECT_ARGUMENTS = set(URL_ARGUMENTS) - {"topic", "position", "token", "filename"}
+OBJECT_ARGUMENTS = set(URL_ARGUMENTS) - {"topic", "position", "token", "filename", "change",
+                                         "slug"}
 
 #: A well-formed body for POSTs that change something, so a refusal is the access rule's doing
 #: and not a form error. Other POSTs carry only the CSRF token.
@@ -92,6 +114,8 @@ POST_DATA = {
     "lms.extend_enrolment": {"extend-days": "7", "extend-reason": "Illness"},
     "lms.withdraw_enrolment": {"withdraw-reason": "Left"},
     "assessments.grant_adjustment": {"kind": "extra_attempt", "value": "1", "reason": "Needs"},
+    "credentials.change_endorsement": {"suspend-reason": "Planted suspension"},
+    "credentials.provider_keys": {"name": "Planted key"},
 }
 
 #: Endpoints that, for a signed-in user, redirect somewhere of their own.
@@ -128,6 +152,9 @@ class TrustSide:
     check_id: int = 0
     attempt_id: int = 0
     email_id: int = 0
+    provider_id: int = 0
+    api_key_id: int = 0
+    endorsement: Endorsement | None = None
     staff_ids: set[int] = field(default_factory=set)
 
 
@@ -182,6 +209,11 @@ def _side(db_session, prefix: str, urn_base: int) -> TrustSide:
     side.email_id = db_session.scalars(
         select(OutboxEmail.id).where(OutboxEmail.to_address == f"{low}.nominee@trust.example")
     ).first()
+    side.endorsement = make_endorsement(school, name=f"{prefix} Endorsed",
+                                        email=f"{low}.endorsed@trust.example")
+    provider = make_provider(f"{prefix} Tutoring Ltd")
+    key, _ = create_api_key(provider, name=f"{prefix} key", actor=None)
+    side.provider_id, side.api_key_id = provider.id, key.id
     side.staff_ids = {p.id for p in people.values()}
     return side
 
@@ -227,8 +259,10 @@ def _post_data(client, endpoint: str, world: World) -> dict:
     return {"csrf_token": client.csrf_token(), **data}
 
 
-def _leaks(body: str, world: World) -> list[str]:
+def _leaks(body: str, world: World, endpoint: str = "") -> list[str]:
     lowered = body.lower()
+    if endpoint in PUBLISHED:
+        lowered = lowered.replace(world.b.endorsement.user.name.lower(), "")
     markers = ["bramblewick", *world.b.urns]
     return [m for m in markers if m.lower() in lowered]
 
@@ -248,8 +282,11 @@ def _state_of_b(db_session, world: World) -> tuple:
         Membership.trust_id == b.trust.id)).all()
     emails = db_session.scalars(select(OutboxEmail.id).where(
         OutboxEmail.to_address.like("bramblewick%"))).all()
+    keys = db_session.execute(select(ApiKey.id, ApiKey.revoked_at).where(
+        ApiKey.provider_id == b.provider_id)).all()
     return (sorted(audit), sorted(schools), sorted(memberships), sorted(emails),
-            [c.name for c in b.trust.clusters], b.trust.requires_nomination_approval)
+            [c.name for c in b.trust.clusters], b.trust.requires_nomination_approval,
+            b.endorsement.status, sorted(keys))
 
 
 # --- the route-level guarantee --------------------------------------------------------------
@@ -298,19 +335,22 @@ def test_nobody_outside_trust_b_reaches_its_data(app, db_session, client, sign_i
             continue  # it would end the session the rest of the loop needs
         data = None if method == "GET" else _post_data(client, endpoint, world)
         response = client.open(url, method=method, data=data)
-        body = response.get_data(as_text=True)
+        body = response.get_data().decode("utf-8", "replace")
         location = response.headers.get("Location", "")
         response.close()
         where = f"{role}: {method} {url} ({endpoint}) gave {response.status_code}"
         checked += 1
 
         assert response.status_code < 500, where
-        assert not _leaks(body, world), f"{where} and shows trust B's {_leaks(body, world)}"
+        leaks = _leaks(body, world, endpoint)
+        assert not leaks, f"{where} and shows trust B's {leaks}"
         assert "bramblewick" not in location.lower(), where
 
         view = app.view_functions[endpoint]
         if endpoint in PUBLIC:
-            if names_an_object or rule.arguments and endpoint != "static":
+            if endpoint not in PUBLISHED and (names_an_object or rule.arguments) and \
+                    endpoint not in ("static", "credentials.status_list",
+                                     "credentials.credential_qr", "credentials.achievement"):
                 assert response.status_code in (400, 404), where  # a bad link, nothing more
             continue
         if role == "anonymous":
@@ -486,7 +526,7 @@ def test_no_person_or_role_of_trust_b_is_in_reach(db_session, client, sign_in, w
     b = world.b
     memberships = db_session.scalars(select(Membership).where(
         Membership.trust_id == b.trust.id)).all()
-    assert len(memberships) == 5
+    assert len(memberships) == 6  # four staff, the tutor in training, the endorsed tutor
     for person in b.people.values():
         assert _status(client, f"/users/{person.id}") == 404, person.name
     for school in (b.school, b.sibling):

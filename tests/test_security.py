@@ -17,6 +17,7 @@ from tests.conftest import TEST_PASSWORD
 from tests.factories import make_member, make_trust, make_user
 
 STRONG_KEY = "k3y-for-production-0123456789-abcdefghijklmnop"
+TEST_ENCRYPTION_KEY = "q8Kc6jGm1v2UQZlT3mE6m7yQeYtF0H1bR3wVb8yQ2Sg="
 UNREACHABLE_DB = "postgresql://nobody@127.0.0.1:1/none"
 TEMPLATES = Path(__file__).resolve().parents[1] / "templates"
 
@@ -36,7 +37,9 @@ def _assert_security_headers(response) -> None:
 def _production_app(monkeypatch, **overrides):
     monkeypatch.setenv("DATABASE_URL", UNREACHABLE_DB)
     monkeypatch.delenv("SECRET_KEY", raising=False)
-    return create_app({"LMS_ENV": "production", "SECRET_KEY": STRONG_KEY, **overrides})
+    monkeypatch.delenv("ENCRYPTION_KEY_FILE", raising=False)
+    return create_app({"LMS_ENV": "production", "SECRET_KEY": STRONG_KEY,
+                       "ENCRYPTION_KEY": TEST_ENCRYPTION_KEY, **overrides})
 
 
 def _signed_in_cookie(app, client, user_id: int = 1) -> None:
@@ -98,6 +101,29 @@ def test_production_cookies_are_secure_and_https_is_required(monkeypatch):
 def test_production_refuses_to_start_with_a_missing_or_weak_secret_key(monkeypatch, weak):
     with pytest.raises(ConfigError, match="SECRET_KEY"):
         _production_app(monkeypatch, SECRET_KEY=weak)
+
+
+def test_production_refuses_to_start_without_an_encryption_key(monkeypatch):
+    monkeypatch.delenv("ENCRYPTION_KEY", raising=False)
+    with pytest.raises(ConfigError, match="ENCRYPTION_KEY"):
+        _production_app(monkeypatch, ENCRYPTION_KEY=None)
+
+
+def test_the_encryption_key_can_come_from_a_file_and_a_bad_one_is_refused(monkeypatch,
+                                                                           tmp_path):
+    monkeypatch.delenv("ENCRYPTION_KEY", raising=False)
+    key_file = tmp_path / "encryption-key"
+    key_file.write_text(TEST_ENCRYPTION_KEY + "\n")
+    monkeypatch.setenv("ENCRYPTION_KEY_FILE", str(key_file))
+    monkeypatch.setenv("DATABASE_URL", UNREACHABLE_DB)
+    app = create_app({"LMS_ENV": "production", "SECRET_KEY": STRONG_KEY})
+    assert app.config["ENCRYPTION_KEY"] == TEST_ENCRYPTION_KEY
+    key_file.write_text("not-a-key")
+    with pytest.raises(ConfigError, match="Fernet key"):
+        create_app({"LMS_ENV": "production", "SECRET_KEY": STRONG_KEY})
+    monkeypatch.setenv("ENCRYPTION_KEY_FILE", str(tmp_path / "missing"))
+    with pytest.raises(ConfigError, match="cannot be read"):
+        create_app({"LMS_ENV": "production", "SECRET_KEY": STRONG_KEY})
 
 
 def test_production_refuses_to_start_without_a_database_url(monkeypatch):

@@ -1,0 +1,142 @@
+"""The verification API for tutoring providers: ``/api/v1``, API keys, JSON in and out.
+
+Every error is a problem document (``application/problem+json``) that says what to fix.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+
+from apispec import APISpec
+from apispec.ext.marshmallow import MarshmallowPlugin
+from flask import Blueprint, Response, current_app, request
+from marshmallow import ValidationError
+
+from credentials import providers
+from credentials.schemas import (
+    MAX_BATCH,
+    ProblemSchema,
+    VerificationRequestSchema,
+    VerificationResponseSchema,
+)
+from lms import clock
+from lms.authz import Access, access
+from lms.counters import counters
+from lms.extensions import csrf, db
+
+api_bp = Blueprint("api", __name__, url_prefix="/api/v1")
+csrf.exempt(api_bp)
+
+#: Larger than any honest request (500 ids, or one credential of at most 64 KiB).
+MAX_REQUEST_BYTES = 256 * 1024
+
+
+def problem(status: int, title: str, detail: str, errors: dict | None = None,
+            headers: dict | None = None) -> Response:
+    body = {"type": "about:blank", "title": title, "status": status, "detail": detail}
+    if errors:
+        body["errors"] = errors
+    response = Response(json.dumps(body), status=status, mimetype="application/problem+json")
+    response.headers.update(headers or {})
+    return response
+
+
+def _token() -> str | None:
+    header = request.headers.get("Authorization", "")
+    if header.lower().startswith("bearer "):
+        return header[7:].strip()
+    return request.headers.get("X-API-Key")
+
+
+@api_bp.post("/verifications")
+@access(Access.PUBLIC)
+def verifications():
+    """Check endorsements: live status, pathway, phase, dates, and register status where the
+    tutor's trust allows it."""
+    key = providers.key_for(_token())
+    if key is None:
+        return problem(401, "API key needed",
+                       "Send a valid, unrevoked API key as 'Authorization: Bearer <key>'.",
+                       headers={"WWW-Authenticate": 'Bearer realm="verifications"'})
+    limit = current_app.config["API_REQUESTS_PER_MINUTE"]
+    allowed, retry_after = counters.hit(f"api:{key.id}", limit, timedelta(minutes=1))
+    if not allowed:
+        return problem(429, "Too many requests",
+                       f"This key may make {limit} requests a minute. Try again in "
+                       f"{retry_after} seconds, or check up to {MAX_BATCH} ids in one request.",
+                       headers={"Retry-After": str(retry_after)})
+    if (request.content_length or 0) > MAX_REQUEST_BYTES:
+        return problem(413, "Request too large",
+                       f"Send at most {MAX_REQUEST_BYTES // 1024} KiB: up to {MAX_BATCH} ids, "
+                       "or one credential.")
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        return problem(400, "Not a JSON object",
+                       "Send a JSON object with credential_id, credential_ids or credential, "
+                       "and 'Content-Type: application/json'.")
+    try:
+        data = VerificationRequestSchema().load(body)
+    except ValidationError as error:
+        return problem(422, "Invalid request", "Some fields are not right; see errors.",
+                       errors=error.normalized_messages())
+    now = clock.now()
+    key.last_used_at = now
+    if "credential" in data:
+        results = [providers.verify_document(data["credential"], provider=key.provider,
+                                             key=key, now=now)]
+    else:
+        ids = data.get("credential_ids") or [data["credential_id"]]
+        results = providers.verify_ids(ids, provider=key.provider, key=key, now=now)
+    payload = VerificationResponseSchema().dump(
+        {"checked_at": now, "results": [result.as_dict() for result in results]})
+    db.session.commit()
+    response = Response(json.dumps(payload), mimetype="application/json")
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def openapi_document() -> dict:
+    spec = APISpec(
+        title="Tutor Endorsement Platform: verification API", version="1.0.0",
+        openapi_version="3.0.3", plugins=[MarshmallowPlugin()],
+        info={"description": "Check School-Led Tutor endorsements. Authenticate with an API "
+                             "key from your organisation's page: 'Authorization: Bearer "
+                             "<key>'. Each key may make a limited number of requests a "
+                             "minute; a 429 response says when to try again (Retry-After)."},
+        servers=[{"url": current_app.config["BASE_URL"] + "/api/v1"}],
+    )
+    spec.components.security_scheme("apiKey", {"type": "http", "scheme": "bearer"})
+    spec.components.schema("VerificationRequest", schema=VerificationRequestSchema)
+    spec.components.schema("VerificationResponse", schema=VerificationResponseSchema)
+    spec.components.schema("Problem", schema=ProblemSchema)
+
+    def problem_response(description: str) -> dict:
+        return {"description": description, "content": {
+            "application/problem+json": {"schema": "Problem"}}}
+
+    spec.path(path="/verifications", operations={"post": {
+        "operationId": "verifyEndorsements",
+        "summary": "Check one endorsement, up to 500 at once, or a whole credential",
+        "security": [{"apiKey": []}],
+        "requestBody": {"required": True, "content": {
+            "application/json": {"schema": "VerificationRequest"}}},
+        "responses": {
+            "200": {"description": "A result for each credential, in the order sent",
+                    "content": {"application/json": {"schema": "VerificationResponse"}}},
+            "400": problem_response("The body is not a JSON object"),
+            "401": problem_response("No valid API key"),
+            "413": problem_response("The request is too large"),
+            "422": problem_response("The fields are not right"),
+            "429": problem_response("Too many requests; see Retry-After"),
+        },
+    }})
+    return spec.to_dict()
+
+
+@api_bp.get("/openapi.json")
+@access(Access.PUBLIC)
+def openapi():
+    response = Response(json.dumps(openapi_document(), indent=2), mimetype="application/json")
+    response.headers["Cache-Control"] = "public, max-age=3600"
+    return response

@@ -1,0 +1,291 @@
+"""Public verification (page, JSON, QR code, certificate, DID document, status lists), the
+tutor's endorsements, and the central team's suspend / reinstate / revoke."""
+
+from __future__ import annotations
+
+import hashlib
+from urllib.parse import urlencode
+
+from flask import Response, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from sqlalchemy import select
+
+import credentials.policies  # noqa: F401  (registers who may see what)
+from credentials import bp, services
+from credentials.certificate import certificate_pdf, qr_svg
+from credentials.keys import did_document
+from credentials.models import Endorsement, EndorsementStatus, StatusList, VerificationCheck
+from credentials.status import list_url
+from lms.authz import Access, Action, access, can, require
+from lms.errors import DomainError
+from lms.extensions import db
+from lms.forms import ApiKeyForm, RequiredReasonForm
+from lms.models import Pathway, Role
+from lms.web import commit_or_flash
+
+#: What ``Accept`` may ask for to get the signed credential instead of the page.
+CREDENTIAL_TYPES = ("application/vc+ld+json", "application/vc", "application/ld+json",
+                    "application/json")
+
+
+def _json_response(body: str, *, mimetype: str = "application/json", max_age: int = 0,
+                   etag: bool = False, status: int = 200) -> Response:
+    response = Response(body, status=status, mimetype=mimetype)
+    response.headers["Cache-Control"] = (f"public, max-age={max_age}" if max_age
+                                         else "no-cache")
+    response.headers["Access-Control-Allow-Origin"] = "*"
+    if etag:
+        response.set_etag(hashlib.sha256(body.encode()).hexdigest()[:32])
+        response.make_conditional(request)
+    return response
+
+
+def _problem(status: int, title: str, detail: str) -> Response:
+    import json
+
+    return _json_response(json.dumps({"type": "about:blank", "title": title, "status": status,
+                                      "detail": detail}),
+                          mimetype="application/problem+json", status=status)
+
+
+# --- the issuer and its status lists -------------------------------------------------------
+
+
+@bp.get("/.well-known/did.json")
+@access(Access.PUBLIC)
+def did_json():
+    import json
+
+    document = did_document()
+    db.session.commit()
+    return _json_response(json.dumps(document, indent=2), mimetype="application/did+json",
+                          max_age=300, etag=True)
+
+
+@bp.get("/status/<list_id>")
+@access(Access.PUBLIC)
+def status_list(list_id: str):
+    """A signed BitstringStatusListCredential; verifiers may cache it for its ``ttl``."""
+    listing = db.session.scalar(select(StatusList).where(StatusList.public_id == list_id))
+    if listing is None or listing.credential is None:
+        return _problem(404, "Status list not found", "No status list has this address.")
+    wanted = request.accept_mimetypes.best_match(["application/vc+ld+json", "application/json"])
+    return _json_response(listing.credential, mimetype=wanted or "application/json",
+                          max_age=current_app.config["STATUS_LIST_TTL_SECONDS"], etag=True)
+
+
+# --- one endorsement, for anyone ----------------------------------------------------------
+
+
+def _wants_credential() -> bool:
+    return request.accept_mimetypes.best_match(["text/html", *CREDENTIAL_TYPES]) \
+        in CREDENTIAL_TYPES
+
+
+def _credential_response(endorsement: Endorsement) -> Response:
+    wanted = request.accept_mimetypes.best_match(CREDENTIAL_TYPES) or "application/json"
+    response = _json_response(endorsement.credential, mimetype=wanted)
+    if request.args.get("download"):
+        response.headers["Content-Disposition"] = (
+            f'attachment; filename="tutor-endorsement-{endorsement.public_id}.json"')
+    return response
+
+
+@bp.get("/credentials/<public_id>")
+@access(Access.PUBLIC)
+def credential(public_id: str):
+    """The verification page: live status first, then who, what and when. With an ``Accept``
+    asking for a credential, the signed credential itself."""
+    endorsement = services.find_endorsement(public_id)
+    if _wants_credential():
+        if endorsement is None:
+            return _problem(404, "Credential not found", "No endorsement has this address.")
+        response = _credential_response(endorsement)
+    else:
+        status = services.public_status(endorsement)
+        response = Response(render_template(
+            "credentials/credential.html", endorsement=endorsement, status=status,
+            page_url=services.credential_url(public_id) if endorsement else None,
+            status_list_url=list_url(endorsement.status_list) if endorsement else None),
+            status=200 if endorsement else 404)
+        response.headers["Cache-Control"] = "no-cache"
+    response.vary.add("Accept")
+    return response
+
+
+@bp.get("/credentials/<public_id>.json")
+@access(Access.PUBLIC)
+def credential_json(public_id: str):
+    endorsement = services.find_endorsement(public_id)
+    if endorsement is None:
+        return _problem(404, "Credential not found", "No endorsement has this address.")
+    return _credential_response(endorsement)
+
+
+@bp.get("/credentials/<public_id>/qr.svg")
+@access(Access.PUBLIC)
+def credential_qr(public_id: str):
+    if services.find_endorsement(public_id) is None:
+        abort(404)
+    response = Response(qr_svg(services.credential_url(public_id)), mimetype="image/svg+xml")
+    response.headers["Cache-Control"] = "public, max-age=86400"
+    return response
+
+
+@bp.get("/credentials/<public_id>/certificate.pdf")
+@access(Access.PUBLIC)
+def credential_certificate(public_id: str):
+    endorsement = services.find_endorsement(public_id) or abort(404)
+    pdf = certificate_pdf(endorsement, services.public_status(endorsement),
+                          services.credential_url(public_id),
+                          current_app.config["ISSUER_NAME"])
+    response = Response(pdf, mimetype="application/pdf")
+    response.headers["Content-Disposition"] = (
+        f'{"attachment" if request.args.get("download") else "inline"}; '
+        f'filename="tutor-endorsement-{public_id}.pdf"')
+    response.headers["Cache-Control"] = "no-cache"
+    return response
+
+
+@bp.get("/achievements/<slug>")
+@access(Access.PUBLIC)
+def achievement(slug: str):
+    """What each endorsement certifies (the ``Achievement`` in every credential)."""
+    pathway = next((p for p in Pathway if p.value.replace("_", "-") == slug), None) \
+        or abort(404)
+    name, description, narrative = services.ACHIEVEMENTS[pathway]
+    return render_template("credentials/achievement.html", name=name, description=description,
+                           narrative=narrative, pathway=pathway)
+
+
+# --- the tutor's own endorsements ---------------------------------------------------------
+
+
+def linkedin_url(endorsement: Endorsement) -> str:
+    """LinkedIn's documented "add a certification to your profile" link."""
+    name = services.ACHIEVEMENTS[endorsement.pathway][0]
+    return "https://www.linkedin.com/profile/add?" + urlencode({
+        "startTask": "CERTIFICATION_NAME",
+        "name": name,
+        "organizationName": current_app.config["ISSUER_NAME"],
+        "issueYear": endorsement.issued_at.year,
+        "issueMonth": endorsement.issued_at.month,
+        "expirationYear": endorsement.valid_until.year,
+        "expirationMonth": endorsement.valid_until.month,
+        "certUrl": services.credential_url(endorsement.public_id),
+        "certId": endorsement.public_id,
+    })
+
+
+@bp.get("/my/endorsements")
+@access(Access.SIGNED_IN)
+def my_endorsements():
+    endorsements = db.session.scalars(select(Endorsement).where(
+        Endorsement.user_id == current_user.id).order_by(Endorsement.issued_at.desc())).all()
+    checks = {e.id: db.session.scalars(
+        select(VerificationCheck).where(VerificationCheck.endorsement_id == e.id)
+        .order_by(VerificationCheck.checked_at.desc()).limit(20)).all() for e in endorsements}
+    return render_template("credentials/my_endorsements.html", endorsements=endorsements,
+                           checks=checks, status_of=services.public_status,
+                           url_of=services.credential_url, linkedin_url=linkedin_url)
+
+
+# --- staff --------------------------------------------------------------------------------
+
+
+def _forms() -> dict[str, RequiredReasonForm]:
+    return {name: RequiredReasonForm(prefix=name) for name in ("suspend", "reinstate", "revoke")}
+
+
+@bp.get("/endorsements/<int:endorsement_id>")
+@access(Access.SIGNED_IN)
+def endorsement(endorsement_id: int):
+    item = require(Action.VIEW, db.session.get(Endorsement, endorsement_id))
+    return _staff_page(item, _forms())
+
+
+def _staff_page(item: Endorsement, forms: dict, status: int = 200):
+    return render_template("credentials/endorsement.html", endorsement=item, forms=forms,
+                           status=services.public_status(item),
+                           can_decide=can(current_user, Action.DECIDE, item),
+                           page_url=services.credential_url(item.public_id)), status
+
+
+_CHANGES = {
+    "suspend": (services.suspend_endorsement, "The endorsement is suspended."),
+    "reinstate": (services.reinstate_endorsement, "The endorsement is valid again."),
+    "revoke": (services.revoke_endorsement, "The endorsement is revoked."),
+}
+
+
+@bp.post("/endorsements/<int:endorsement_id>/<any(suspend, reinstate, revoke):change>")
+@access(Access.SIGNED_IN)
+def change_endorsement(endorsement_id: int, change: str):
+    item = require(Action.DECIDE, db.session.get(Endorsement, endorsement_id))
+    forms = _forms()
+    form = forms[change]
+    if form.validate_on_submit():
+        service, message = _CHANGES[change]
+        try:
+            service(item, reason=form.reason.data, actor=current_user)
+        except DomainError as error:
+            db.session.rollback()
+            form.add_domain_error(error)
+        else:
+            db.session.commit()
+            flash(message, "success")
+            return redirect(url_for("credentials.endorsement", endorsement_id=item.id))
+    return _staff_page(item, forms, 400)
+
+
+__all__ = ["bp", "EndorsementStatus"]
+
+
+# --- providers' API keys ------------------------------------------------------------------
+
+
+def _provider(provider_id: int):
+    from lms.models import Provider
+
+    return require(Action.VIEW, db.session.get(Provider, provider_id))
+
+
+@bp.route("/providers/<int:provider_id>/keys", methods=["GET", "POST"])
+@access(Access.SIGNED_IN, roles=(Role.PROVIDER,))
+def provider_keys(provider_id: int):
+    from credentials.models import ApiKey
+    from credentials.providers import create_api_key
+
+    provider = _provider(provider_id)
+    form = ApiKeyForm()
+    token = None
+    if form.validate_on_submit():
+        try:
+            key, token = create_api_key(provider, name=form.name.data, actor=current_user)
+        except DomainError as error:
+            db.session.rollback()
+            form.add_domain_error(error)
+        else:
+            db.session.commit()
+            form = ApiKeyForm(formdata=None)
+    keys = db.session.scalars(select(ApiKey).where(ApiKey.provider_id == provider.id)
+                              .order_by(ApiKey.created_at.desc())).all()
+    response = render_template("credentials/provider_keys.html", provider=provider, keys=keys,
+                               form=form, token=token), 400 if form.errors else 200
+    return response
+
+
+@bp.post("/providers/<int:provider_id>/keys/<int:key_id>/revoke")
+@access(Access.SIGNED_IN, roles=(Role.PROVIDER,))
+def revoke_provider_key(provider_id: int, key_id: int):
+    from credentials.models import ApiKey
+    from credentials.providers import revoke_api_key
+    from lms.forms import Form
+
+    provider = _provider(provider_id)
+    key = require(Action.MANAGE, db.session.get(ApiKey, key_id))
+    if key.provider_id != provider.id or not Form().validate_on_submit():
+        abort(400)
+    commit_or_flash(lambda: revoke_api_key(key, actor=current_user),
+                    f"The key “{key.name}” is revoked: requests with it are refused from now on.")
+    return redirect(url_for("credentials.provider_keys", provider_id=provider.id))
