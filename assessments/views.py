@@ -226,8 +226,11 @@ def result(enrolment_id: int, attempt_id: int):
     if attempt.is_open:
         return redirect(url_for("assessments.review", enrolment_id=enrolment_id,
                                 attempt_id=attempt_id))
+    from credentials.queries import endorsement_for
+
     progress = course_progress(enrolment)
     return render_template("assessments/result.html", enrolment=enrolment, attempt=attempt,
+                           endorsement=endorsement_for(enrolment.id) if attempt.passed else None,
                            state=services.readiness(enrolment, progress=progress),
                            lessons=_lesson_links(progress),
                            pass_mark=BLUEPRINTS[enrolment.pathway].pass_mark)

@@ -49,6 +49,15 @@ def _token() -> str | None:
     return request.headers.get("X-API-Key")
 
 
+def _first_message(messages: dict) -> str:
+    """The first thing to fix, in words (all of them are in ``errors``)."""
+    field, problems = next(iter(messages.items()))
+    while isinstance(problems, dict):
+        problems = next(iter(problems.values()))
+    text = problems[0] if isinstance(problems, list) and problems else str(problems)
+    return text if field == "_schema" else f"{field}: {text}"
+
+
 @api_bp.post("/verifications")
 @access(Access.PUBLIC)
 def verifications():
@@ -78,8 +87,8 @@ def verifications():
     try:
         data = VerificationRequestSchema().load(body)
     except ValidationError as error:
-        return problem(422, "Invalid request", "Some fields are not right; see errors.",
-                       errors=error.normalized_messages())
+        messages = error.normalized_messages()
+        return problem(422, "Invalid request", _first_message(messages), errors=messages)
     now = clock.now()
     key.last_used_at = now
     if "credential" in data:

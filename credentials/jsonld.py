@@ -13,13 +13,14 @@ import inspect
 import json
 import math
 import re
-from collections.abc import Callable, Iterator
+import threading
+from collections.abc import Callable, Hashable, Iterator
 from importlib import resources
 from typing import Any
 
 from pyld.canon import URDNA2015
 from pyld.context_resolver import ContextResolver
-from pyld.jsonld import KEYWORDS, JsonLdError, JsonLdProcessor
+from pyld.jsonld import KEYWORDS, JsonLdError, JsonLdProcessor, freeze
 
 Loader = Callable[..., dict[str, Any]]
 
@@ -30,6 +31,9 @@ MAX_STRING_BYTES = 8 * 1024
 #: Upper bound on the blank-node permutations RDFC-1.0 may try, so a crafted graph of
 #: look-alike blank nodes cannot make canonicalisation run for hours.
 MAX_CANONICALISATION_WORK = 10_000
+#: Processed contexts kept per loader. Our credentials need a few dozen; the bound only stops
+#: documents with ever new lists of context URLs from growing the cache without end.
+MAX_CACHED_CONTEXTS = 512
 
 _CONTEXT_FILES = {
     "https://www.w3.org/ns/credentials/v2": "credentials-v2.json",
@@ -90,20 +94,72 @@ def _load_contexts() -> dict[str, dict[str, Any]]:
 CONTEXTS: dict[str, dict[str, Any]] = _load_contexts()
 
 
-def document_loader(url: str, options: dict[str, Any] | None = None) -> dict[str, Any]:
-    """Resolve only the shipped contexts, by exact URL, so nothing is ever fetched."""
-    return _remote_document(CONTEXTS, url)
+_FROZEN = type(freeze({}))
 
 
-def loader_with(extra: dict[str, dict[str, Any]]) -> Loader:
+class _ContextCache:
+    """Active contexts pyld has processed, keyed by the active context they were processed
+    in (its ``_uuid``), the local context and the processing flags; shared by every call and
+    thread using one loader.
+
+    pyld's own cache lives in the ``ContextResolver`` of a single call, so without this every
+    call processed the same contexts again. Entries are written under a lock; the contexts
+    they hold are frozen and pyld never changes one once built (it clones, then changes the
+    clone), so readers need no lock and may keep using a context after it is evicted.
+    """
+
+    def __init__(self) -> None:
+        self._entries: dict[Hashable, tuple[Any, Any]] = {}
+        self._lock = threading.Lock()
+
+    def get(self, key: Hashable, local_ctx: Any) -> Any:
+        """The processed context, or None; an identity key must still name ``local_ctx``."""
+        entry = self._entries.get(key)
+        if entry is None or (entry[0] is not None and entry[0] is not local_ctx):
+            return None
+        return entry[1]
+
+    def put(self, key: Hashable, local_ctx: Any, processed: Any) -> None:
+        """An object keyed by identity is kept alive with its entry, so its id cannot be
+        reused by another object while the entry exists."""
+        owner = None if isinstance(local_ctx, str) or _urls(local_ctx) else local_ctx
+        with self._lock:
+            if len(self._entries) >= MAX_CACHED_CONTEXTS:
+                self._entries.clear()
+            self._entries[key] = (owner, processed)
+
+
+class StaticLoader:
+    """A document loader over a fixed set of context documents, copied when it is made.
+
+    Because its documents can never change, ``canonize`` may keep the contexts it has
+    processed for this loader and reuse them in later calls and other threads.
+    """
+
+    def __init__(self, documents: dict[str, dict[str, Any]]) -> None:
+        self._documents = copy.deepcopy(documents)
+        # pyld merges an @import into the imported document in place, so the same document
+        # could read differently the second time; none of ours uses @import.
+        sharable = '"@import"' not in json.dumps(self._documents)
+        self.contexts = _ContextCache() if sharable else None
+
+    def __call__(self, url: str, options: dict[str, Any] | None = None) -> dict[str, Any]:
+        """Resolve only the known contexts, by exact URL, so nothing is ever fetched."""
+        return _remote_document(self._documents, url)
+
+    def require(self, url: Any) -> None:
+        """Refuse an unknown context without copying a known one, as loading would."""
+        if not isinstance(url, str) or url not in self._documents:
+            raise UnknownContext(str(url))
+
+
+#: Resolves only the shipped contexts, by exact URL, so nothing is ever fetched.
+document_loader = StaticLoader(CONTEXTS)
+
+
+def loader_with(extra: dict[str, dict[str, Any]]) -> StaticLoader:
     """A loader that also knows ``extra``; for published test vectors, never production."""
-    known = {**CONTEXTS, **extra}
-
-    def load(url: str, options: dict[str, Any] | None = None) -> dict[str, Any]:
-        """Resolve the shipped contexts and the extra ones."""
-        return _remote_document(known, url)
-
-    return load
+    return StaticLoader({**CONTEXTS, **extra})
 
 
 def _remote_document(known: dict[str, dict[str, Any]], url: str) -> dict[str, Any]:
@@ -233,15 +289,17 @@ def _json_path(parent: str, step: str | int) -> str:
 
 
 class _Located(dict):
-    """A JSON object that remembers where it sits in the input, and keeps that through the
-    deep copy pyld makes before expanding."""
+    """A JSON object that remembers where it sits in the input.
+
+    ``_locate`` builds a fresh tree of these for a single expansion and nothing else holds
+    it, so the defensive deep copy pyld makes before expanding is skipped: whatever pyld
+    does to the tree, neither the caller's document nor any other call can see it.
+    """
 
     __slots__ = ("path",)
 
     def __deepcopy__(self, memo: dict[int, Any]) -> _Located:
-        twin = _Located((key, copy.deepcopy(value, memo)) for key, value in self.items())
-        twin.path = self.path
-        return twin
+        return self
 
 
 def _locate(value: Any, path: str) -> Any:
@@ -252,6 +310,24 @@ def _locate(value: Any, path: str) -> Any:
     if isinstance(value, list):
         return [_locate(item, _json_path(path, index)) for index, item in enumerate(value)]
     return value
+
+
+def _context_key(local_ctx: Any) -> Hashable | None:
+    """URLs by value. Objects (scoped contexts inside a loaded context document, the only
+    objects that reach context processing, since documents may only list URLs) by identity:
+    they belong to the cached contexts and are never changed."""
+    if isinstance(local_ctx, str):
+        return ("url", local_ctx)
+    if _urls(local_ctx):
+        return ("urls", tuple(local_ctx))
+    if isinstance(local_ctx, dict | list):
+        return ("object", id(local_ctx))
+    return None
+
+
+def _urls(local_ctx: Any) -> bool:
+    """A list of context URLs, as a document's ``@context`` always is here."""
+    return isinstance(local_ctx, list) and all(isinstance(entry, str) for entry in local_ctx)
 
 
 def _is_absolute(iri: Any) -> bool:
@@ -275,7 +351,35 @@ class _StrictProcessor(JsonLdProcessor):
     def __init__(self, loader: Loader) -> None:
         super().__init__(on_property_dropped=self._property_dropped)
         self._loader = loader
+        self._contexts = loader.contexts if isinstance(loader, StaticLoader) else None
         self._frames: list[tuple[Any, _Located]] = []
+
+    def _process_context(self, active_ctx: Any, local_ctx: Any, options: dict[str, Any],
+                         override_protected: bool = False, propagate: bool = True,
+                         validate_scoped: bool = True, cycles: set[str] | None = None) -> Any:
+        """pyld's context processing, remembered across calls for a static loader.
+
+        The result depends only on the active context, the local context, the flags and the
+        loader's documents, so it can be reused. Calls pyld makes on a context it is still
+        building (``cycles`` given) and active contexts that are not frozen are left alone.
+        Failures are not remembered: they are raised again each time.
+        """
+        key = _context_key(local_ctx)
+        if (self._contexts is None or cycles is not None or key is None
+                or not isinstance(active_ctx, _FROZEN) or "_uuid" not in active_ctx):
+            return super()._process_context(active_ctx, local_ctx, options,
+                                            override_protected, propagate, validate_scoped,
+                                            cycles)
+        key = (active_ctx["_uuid"], key, override_protected, propagate, validate_scoped,
+               options.get("base"), options.get("processingMode"))
+        processed = self._contexts.get(key, local_ctx)
+        if processed is None:
+            processed = super()._process_context(active_ctx, local_ctx, options,
+                                                 override_protected, propagate,
+                                                 validate_scoped)
+            if isinstance(processed, _FROZEN) and "_uuid" in processed:
+                self._contexts.put(key, local_ctx, processed)
+        return processed
 
     def _prepare_nested_context(self, active_ctx: Any, element: Any,
                                 options: dict[str, Any]) -> Any:
@@ -289,7 +393,10 @@ class _StrictProcessor(JsonLdProcessor):
                     raise CredentialFormatError(
                         f"the @context at {where} must list context URLs; embedded or empty "
                         f"contexts are not accepted")
-                self._loader(entry, {})
+                if isinstance(self._loader, StaticLoader):
+                    self._loader.require(entry)
+                else:
+                    self._loader(entry, {})
         return super()._prepare_nested_context(active_ctx, element, options)
 
     def _expand_object(self, active_ctx: Any, active_property: Any,
@@ -439,6 +546,9 @@ def _check_pyld() -> None:
                                          "expanded_active_property", "element",
                                          "expanded_parent"],
         JsonLdProcessor._prepare_nested_context: ["self", "active_ctx", "element", "options"],
+        JsonLdProcessor._process_context: ["self", "active_ctx", "local_ctx", "options",
+                                           "override_protected", "propagate",
+                                           "validate_scoped", "cycles"],
         URDNA2015.hash_n_degree_quads: ["self", "id_", "issuer"],
     }
     for function, names in expected.items():
@@ -459,7 +569,8 @@ def canonize(doc: dict[str, Any], loader: Loader = document_loader, *,
     so that the strict processor and the bounded algorithm can stand in; the output is the
     same. No base IRI is set, so a relative IRI stays relative and is refused rather than
     resolved against pyld's placeholder base. ``root`` is the JSON path of ``doc`` inside a
-    larger document, for refusal messages.
+    larger document, for refusal messages. With a ``StaticLoader`` the processed contexts
+    are reused from earlier calls, which is most of the saving.
     """
     if not isinstance(doc, dict):
         raise CredentialFormatError("the document is not a JSON object")

@@ -160,6 +160,11 @@ def verify_ids(public_ids: list[str], *, provider: Provider, key: ApiKey | None,
     return results
 
 
+#: Verdicts reached only once the proof holds. For the platform's own credentials the live
+#: record then says which: the single status bit reads the same for suspended and revoked.
+_LIVE_CODES = ("suspended", "revoked", "expired")
+
+
 def verify_document(document: dict, *, provider: Provider, key: ApiKey | None,
                     now: datetime | None = None) -> Result:
     """A whole credential, checked as an independent verifier would (proof, dates, status),
@@ -170,10 +175,11 @@ def verify_document(document: dict, *, provider: Provider, key: ApiKey | None,
     prefix = services.credential_url("")
     endorsement = (services.find_endorsement(credential_id[len(prefix):])
                    if credential_id.startswith(prefix) else None)
-    if not verdict.valid or endorsement is None:
+    if endorsement is None or not (verdict.valid or verdict.code in _LIVE_CODES):
+        # A credential that fails its own checks says nothing about any tutor: no details.
         code = verdict.code if not verdict.valid else "not_found"
-        return Result(credential_id, "invalid" if code not in (
-            "suspended", "revoked", "expired") else code, False, verdict.reason, endorsement)
+        return Result(credential_id, code if code in _LIVE_CODES else "invalid", False,
+                      verdict.reason)
     _log([endorsement], provider, key, now)
     return _result(endorsement, _granted_trusts(provider), now)
 

@@ -9,9 +9,11 @@ from __future__ import annotations
 import hashlib
 import json
 import secrets
+import threading
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from cachetools import TTLCache
 from flask import current_app
 from sqlalchemy import select
 
@@ -140,6 +142,7 @@ def issue_endorsement(enrolment: Enrolment, *, now: datetime | None = None) -> E
     """Issue the endorsement for a passed enrolment, once: a second call returns the first
     (the enrolment row is locked, and the database holds one endorsement per enrolment)."""
     now = now or clock.now()
+    db.session.flush()
     db.session.refresh(enrolment, with_for_update=True)
     existing = db.session.scalar(select(Endorsement).where(
         Endorsement.enrolment_id == enrolment.id))
@@ -325,6 +328,27 @@ def public_status(endorsement: Endorsement | None, now: datetime | None = None) 
                             "Do not rely on it unless it is reinstated.")
     return PublicStatus("valid", "Valid",
                         f"Valid until {endorsement.valid_until:%-d %B %Y}.")
+
+
+_issued_texts: TTLCache = TTLCache(maxsize=10_000, ttl=60)
+_issued_lock = threading.Lock()
+
+
+def issued_credential(public_id: str) -> str | None:
+    """The signed credential exactly as issued. It never changes once issued (its status lives
+    in the status list), so each process keeps recently asked-for ones for a minute; one whose
+    holder's data is erased is gone from every process within that minute."""
+    if not public_id or len(public_id) > 32:
+        return None
+    with _issued_lock:
+        text = _issued_texts.get(public_id)
+    if text is None:
+        text = db.session.scalar(select(Endorsement.credential).where(
+            Endorsement.public_id == public_id))
+        if text is not None:
+            with _issued_lock:
+                _issued_texts[public_id] = text
+    return text
 
 
 def find_endorsement(public_id: str) -> Endorsement | None:

@@ -7,11 +7,13 @@ Every failure has its own reason, in words a school business manager can act on.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from http.client import HTTPException
 from pathlib import Path
 from typing import Any
 
@@ -115,21 +117,35 @@ class NetworkResolver(Resolver):
         self.allow_http = allow_http
         self.fetch = fetch
 
+    def _fetch(self, url: str) -> dict | None:
+        """What ``url`` serves, or None when it cannot be used: unreachable, not a JSON
+        object, or plain HTTP when that was not allowed (anyone on the way could change it)."""
+        if url.startswith("http://") and not self.allow_http:
+            return None
+        try:
+            document = self.fetch(url)
+        except (OSError, ValueError, HTTPException):
+            return None
+        return document if isinstance(document, dict) else None
+
     def key(self, verification_method: str) -> Ed25519PublicKey | None:
         if self.did_document is None:
-            did = verification_method.split("#", 1)[0]
             try:
-                self.did_document = self.fetch(did_web_url(did, allow_http=self.allow_http))
-            except (OSError, ValueError):
+                url = did_web_url(verification_method.split("#", 1)[0],
+                                  allow_http=self.allow_http)
+            except ValueError:
+                return None
+            self.did_document = self._fetch(url)
+            if self.did_document is None:
                 return None
         return keys_from_did_document(self.did_document).get(verification_method)
 
     def status_list(self, url: str) -> dict | None:
         if url not in self.lists:
-            try:
-                self.lists[url] = self.fetch(url)
-            except (OSError, ValueError):
+            listing = self._fetch(url)
+            if listing is None:
                 return None
+            self.lists[url] = listing
         return self.lists[url]
 
 
@@ -240,7 +256,7 @@ def _status_verdict(document: dict, resolver: Resolver, now: datetime) -> Verdic
             return Verdict(False, "status_unavailable",
                            f"its status list could not be read ({url}), so its status is "
                            "unknown")
-        problem = _status_list_problem(listing, document, entry, resolver, now)
+        problem = _checked_list(resolver, listing, document, entry, now)
         if problem:
             return Verdict(False, "status_unavailable", f"its status list {problem}")
         subject = listing["credentialSubject"]
@@ -260,10 +276,26 @@ def _status_verdict(document: dict, resolver: Resolver, now: datetime) -> Verdic
     return None
 
 
+def _checked_list(resolver: Resolver, listing: dict, document: dict, entry: dict,
+                  now: datetime) -> str | None:
+    """A list's checks, done once per resolver for a given list and entry (a verifier checking
+    many credentials against one list verifies its signature once)."""
+    key = (entry.get("statusListCredential"), entry.get("statusPurpose"), _issuer_id(document),
+           hashlib.sha256(json.dumps(listing, sort_keys=True, default=str).encode()).digest())
+    cache = resolver.__dict__.setdefault("_checked_lists", {})
+    if key not in cache:
+        cache[key] = _status_list_problem(listing, document, entry, resolver, now)
+    return cache[key]
+
+
 def _status_list_problem(listing: dict, document: dict, entry: dict, resolver: Resolver,
                          now: datetime) -> str | None:
     if "BitstringStatusListCredential" not in _types(listing.get("type")):
         return "is not a BitstringStatusListCredential"
+    if listing.get("id") != entry.get("statusListCredential"):
+        # Another genuine list of the issuer's, served in its place, says nothing about this
+        # credential's bit.
+        return f"is not the one at {entry.get('statusListCredential')}"
     if _issuer_id(listing) != _issuer_id(document):
         return "was not issued by the credential's issuer"
     check = verify_proof(listing, resolver.key)

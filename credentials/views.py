@@ -82,12 +82,16 @@ def _wants_credential() -> bool:
         in CREDENTIAL_TYPES
 
 
-def _credential_response(endorsement: Endorsement) -> Response:
+def _credential_response(public_id: str) -> Response:
+    """The signed credential, or a problem document when there is none."""
+    text = services.issued_credential(public_id)
+    if text is None:
+        return _problem(404, "Credential not found", "No endorsement has this address.")
     wanted = request.accept_mimetypes.best_match(CREDENTIAL_TYPES) or "application/json"
-    response = _json_response(endorsement.credential, mimetype=wanted)
+    response = _json_response(text, mimetype=wanted)
     if request.args.get("download"):
         response.headers["Content-Disposition"] = (
-            f'attachment; filename="tutor-endorsement-{endorsement.public_id}.json"')
+            f'attachment; filename="tutor-endorsement-{public_id}.json"')
     return response
 
 
@@ -96,12 +100,10 @@ def _credential_response(endorsement: Endorsement) -> Response:
 def credential(public_id: str):
     """The verification page: live status first, then who, what and when. With an ``Accept``
     asking for a credential, the signed credential itself."""
-    endorsement = services.find_endorsement(public_id)
     if _wants_credential():
-        if endorsement is None:
-            return _problem(404, "Credential not found", "No endorsement has this address.")
-        response = _credential_response(endorsement)
+        response = _credential_response(public_id)
     else:
+        endorsement = services.find_endorsement(public_id)
         status = services.public_status(endorsement)
         response = Response(render_template(
             "credentials/credential.html", endorsement=endorsement, status=status,
@@ -116,10 +118,7 @@ def credential(public_id: str):
 @bp.get("/credentials/<public_id>.json")
 @access(Access.PUBLIC)
 def credential_json(public_id: str):
-    endorsement = services.find_endorsement(public_id)
-    if endorsement is None:
-        return _problem(404, "Credential not found", "No endorsement has this address.")
-    return _credential_response(endorsement)
+    return _credential_response(public_id)
 
 
 @bp.get("/credentials/<public_id>/qr.svg")

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from contextlib import contextmanager
+from datetime import timedelta
+
 import click
 from sqlalchemy import select
 
@@ -86,17 +89,24 @@ def load(password: str) -> list[User] | None:
 
 
 def print_accounts(password: str) -> None:
+    from credentials.models import Endorsement, EndorsementStatus
+    from credentials.services import credential_url
+
     click.echo("")
     click.echo(f"Demo accounts (password for all: {password})")
     for local, name, role, _ in ACCOUNTS:
         click.echo(f"  {role.label:<18} {local + '@' + DOMAIN:<32} {name}")
+    endorsement = db.session.scalar(select(Endorsement).where(
+        Endorsement.status == EndorsementStatus.ACTIVE).order_by(Endorsement.id))
+    if endorsement is not None:
+        click.echo("")
+        click.echo(f"Verify an endorsement ({endorsement.user.name}): "
+                   f"{credential_url(endorsement.public_id)}")
     click.echo("")
 
 
 def load_pipeline(password: str) -> None:
     """Nominees at every stage in the demo trust, through the real services."""
-    from datetime import timedelta
-
     from lms import nominations
     from lms.models import EnrolmentStatus, School
     from lms.nominations import candidate_from
@@ -140,12 +150,92 @@ def load_pipeline(password: str) -> None:
     # Withdrawn.
     withdrawn = enrol(nominate(aldbrook, "Ella Green", f"ella.green@{DOMAIN}"))
     nominations.withdraw_enrolment(withdrawn, reason="Left the school", actor=None)
+    _assessed(nominate, enrol)
     # Awaiting approval, once the trust asks for it.
     services.set_nomination_approval(trust, True, actor=None)
     nominate(calder, "Isaac Moore", f"isaac.moore@{DOMAIN}", phase="secondary",
              subject="English")
     nominate(aldbrook, "Maya Singh", f"maya.singh@{DOMAIN}")
     assert gone.status == EnrolmentStatus.LAPSED
+
+
+@contextmanager
+def _days_ago(days: int):
+    """Play one step of a tutor's story as if it happened ``days`` days ago."""
+    clock.travel(-timedelta(days=days))
+    try:
+        yield
+    finally:
+        clock.travel(timedelta(days=days))
+
+
+def _assessed(nominate, enrol) -> None:
+    """Tutors who finished the course and sat the assessment: four endorsed (one since
+    suspended, one revoked), one waiting for a second attempt, one who did not pass."""
+    from credentials.services import (
+        issue_endorsement,
+        revoke_endorsement,
+        suspend_endorsement,
+    )
+    from lms.models import School
+
+    school = {urn: db.session.scalar(select(School).where(School.urn == urn))
+              for urn in ("990101", "990102", "990103", "990104", "990105")}
+    central = db.session.scalar(select(User).where(User.email == f"central@{DOMAIN}"))
+    stories = [
+        (20, school["990101"], "Olivia Bennett", "primary", False, "Phonics"),
+        (16, school["990103"], "Marcus Lee", "secondary", False, "GCSE maths"),
+        (12, school["990102"], "Sophie Turner", "primary", True, "Year 6 maths"),
+        (9, school["990105"], "Jack Wilson", "secondary", False, "Science"),
+    ]
+    endorsed = []
+    for days, where, name, phase, qts, subject in stories:
+        with _days_ago(days):
+            email = f"{name.lower().replace(' ', '.')}@{DOMAIN}"
+            enrolment = enrol(nominate(where, name, email, qts=qts, phase=phase,
+                                       subject=subject))
+            _study(enrolment, lessons=1000)
+            _sit_assessment(enrolment, passing=True)
+            endorsed.append(issue_endorsement(enrolment))
+    with _days_ago(3):
+        suspend_endorsement(endorsed[1], reason="New information from a DBS Update Service "
+                            "check; a risk assessment is under way.", actor=central)
+        revoke_endorsement(endorsed[3], reason="Left the trust after a conduct "
+                           "investigation.", actor=central)
+    with _days_ago(1):
+        waiting = enrol(nominate(school["990104"], "Noah Patel", f"noah.patel@{DOMAIN}"))
+        _study(waiting, lessons=1000)
+        _sit_assessment(waiting, passing=False)
+    with _days_ago(8):
+        failed = enrol(nominate(school["990104"], "Leo Hughes", f"leo.hughes@{DOMAIN}"))
+        _study(failed, lessons=1000)
+        _sit_assessment(failed, passing=False)
+    with _days_ago(6):
+        _revisit_every_lesson(failed)
+    with _days_ago(5):
+        _sit_assessment(failed, passing=False)
+
+
+def _sit_assessment(enrolment, *, passing: bool):
+    """Start an attempt, answer every question (all right, or half wrong), and submit it."""
+    from assessments.services import save_answer, start_attempt, submit_attempt
+
+    attempt = start_attempt(enrolment)
+    for row in attempt.items:
+        options = row.item.options
+        right = [p for p, i in enumerate(row.option_order) if options[i]["correct"]]
+        wrong = [next(p for p, i in enumerate(row.option_order) if not options[i]["correct"])]
+        save_answer(attempt, row.position, right if passing or row.position % 2 else wrong)
+    return submit_attempt(attempt)
+
+
+def _revisit_every_lesson(enrolment) -> None:
+    from courses.models import Lesson
+    from courses.services import course_progress, view_lesson
+
+    for module in course_progress(enrolment).modules:
+        for lesson in module.module.lessons:
+            view_lesson(enrolment, db.session.get(Lesson, lesson.id))
 
 
 def _study(enrolment, *, lessons: int) -> None:

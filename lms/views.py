@@ -756,10 +756,12 @@ def decline_nomination(token: str):
 def enrolment(enrolment_id: int):
     enrolment = require(Action.VIEW, db.session.get(Enrolment, enrolment_id))
     from assessments.models import Adjustment
+    from credentials.queries import endorsement_for
 
     return render_template(
         "lms/enrolment.html",
         enrolment=enrolment,
+        endorsement=endorsement_for(enrolment.id),
         can_decide=can(current_user, Action.DECIDE, enrolment),
         extend_form=ExtendDeadlineForm(prefix="extend"),
         withdraw_form=RequiredReasonForm(prefix="withdraw"),

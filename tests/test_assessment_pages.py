@@ -6,6 +6,7 @@ import pytest
 from sqlalchemy import select
 
 from assessments.models import Attempt
+from credentials.models import Endorsement
 from lms.models import Role
 from tests.factories import make_member
 from tests.test_assessments import _finish_course, _right, loaded  # noqa: F401
@@ -53,6 +54,10 @@ def test_a_tutor_takes_the_assessment_page_by_page_without_seeing_a_key(db_sessi
     assert "You passed" in result.get_data(as_text=True)
     db_session.expire_all()
     assert db_session.get(Attempt, attempt.id).correct == 30
+    # The pass was endorsed once the submit committed (in the background, here in-process).
+    endorsement = db_session.scalars(select(Endorsement)).one()
+    assert endorsement.enrolment_id == enrolment.id
+    assert "your endorsement has been issued" in result.get_data(as_text=True)
 
 
 def test_an_answer_survives_a_reload_and_a_second_device(db_session, tutor, app):

@@ -7,20 +7,25 @@ import copy
 import gzip
 import hashlib
 import json
+import random
+import threading
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from pyld import jsonld as pyld_jsonld
+from pyld.context_resolver import ContextResolver
 
 from credentials import jsonld, multibase, proofs
 from credentials.jsonld import (
     CONTEXTS,
     CredentialFormatError,
     LimitExceeded,
+    StaticLoader,
     UndefinedTerm,
     UnknownContext,
     canonize,
@@ -60,7 +65,7 @@ def _read_json(path: Path) -> Any:
     return json.loads(path.read_text(encoding="utf-8"))
 
 
-def _w3c_loader() -> jsonld.Loader:
+def _w3c_loader() -> StaticLoader:
     return loader_with({EXAMPLES_CONTEXT_URL: _read_json(W3C / "examples-v2-context.json")})
 
 
@@ -726,3 +731,431 @@ def test_multikey_decoding_refuses_the_wrong_kind_of_key() -> None:
         multibase.decode_multikey_private(pair["publicKeyMultibase"])
     with pytest.raises(multibase.MultibaseError):
         multibase.decode_multikey_public(pair["publicKeyMultibase"][:-1])
+
+
+# Contexts processed once and reused: the same output and the same refusals, in any order
+
+
+STATUS_LIST_URL = "https://tutors.example.org/credentials/status/suspension/1"
+
+
+def _reference_loader(extra: dict[str, Doc] | None = None) -> Callable[..., Doc]:
+    """A plain function over private copies: canonize and pyld can keep nothing across calls
+    with it, so it gives the uncached answer."""
+    known = copy.deepcopy({**CONTEXTS, **(extra or {})})
+
+    def load(url: str, options: dict[str, Any] | None = None) -> Doc:
+        if url not in known:
+            raise UnknownContext(url)
+        return {"contextUrl": None, "documentUrl": url, "document": copy.deepcopy(known[url])}
+
+    return load
+
+
+def _w3c_extra() -> dict[str, Doc]:
+    return {EXAMPLES_CONTEXT_URL: _read_json(W3C / "examples-v2-context.json")}
+
+
+def _pyld_normalize(document: Doc) -> str:
+    """pyld's own URDNA2015 N-Quads, with a context resolver of its own for this call only."""
+    loader = _reference_loader(_w3c_extra())
+    return pyld_jsonld.normalize(copy.deepcopy(document), {
+        "algorithm": "URDNA2015", "format": "application/n-quads", "documentLoader": loader,
+        "contextResolver": ContextResolver({}, loader)})
+
+
+def _uncached_refusal(document: Doc) -> tuple[type, str]:
+    with pytest.raises(CredentialFormatError) as refused:
+        canonize(document, _reference_loader(_w3c_extra()))
+    return type(refused.value), refused.value.reason
+
+
+def _status_list_credential() -> Doc:
+    """Shaped like the list ``credentials.status.publish`` signs."""
+    return {
+        "@context": [VC_V2],
+        "id": STATUS_LIST_URL,
+        "type": ["VerifiableCredential", "BitstringStatusListCredential"],
+        "issuer": ISSUER_DID,
+        "validFrom": "2025-09-01T09:30:00Z",
+        "credentialSubject": {
+            "id": f"{STATUS_LIST_URL}#list",
+            "type": "BitstringStatusList",
+            "statusPurpose": "suspension",
+            "encodedList": multibase.encode_u(gzip.compress(bytes(16 * 1024), mtime=0)),
+            "ttl": 300000,
+        },
+    }
+
+
+def _issued_credential(number: int) -> Doc:
+    """Shaped like ``credentials.services.build_credential``, different for every number."""
+    document = _sample_credential()
+    document["id"] = f"https://tutors.example.org/credentials/c{number}"
+    document["name"] = f"Approved School-Led Tutor {number}: endorsement"
+    subject = document["credentialSubject"]
+    subject["identifier"].insert(0, {"type": "IdentityObject", "identityType": "name",
+                                     "hashed": False, "identityHash": f"Tutor {number}"})
+    subject["achievement"].update({"achievementType": "Certificate",
+                                   "humanCode": f"SLT-{number}",
+                                   "specialization": "Primary tutoring",
+                                   "tag": ["School-Led Tutoring", f"Tag {number}"]})
+    document["evidence"][0].update({"narrative": f"Passed on day {number}.",
+                                    "genre": "Assessment"})
+    document["credentialStatus"] = {
+        "id": f"{STATUS_LIST_URL}#{number}", "type": "BitstringStatusListEntry",
+        "statusPurpose": "suspension", "statusListIndex": str(number),
+        "statusListCredential": STATUS_LIST_URL}
+    return document
+
+
+def _with_optional_fields() -> Doc:
+    document = _issued_credential(7)
+    document["description"] = "An endorsement with every optional part we might add."
+    achievement = document["credentialSubject"]["achievement"]
+    achievement["image"] = {"id": "https://tutors.example.org/badge.png", "type": "Image",
+                            "caption": "Badge"}
+    achievement["alignment"] = [{"type": ["Alignment"], "targetName": "Tutoring standard",
+                                 "targetUrl": "https://tutors.example.org/standard"}]
+    achievement["resultDescription"] = [{
+        "id": "https://tutors.example.org/results/grade", "type": ["ResultDescription"],
+        "name": "Grade", "resultType": "LetterGrade", "allowedValue": ["A", "B", "C"]}]
+    document["credentialSubject"]["result"] = [{
+        "type": ["Result"], "resultDescription": "https://tutors.example.org/results/grade",
+        "value": "A"}]
+    return document
+
+
+def _proof_configuration(document: Doc) -> Doc:
+    return {"@context": document["@context"], "type": proofs.PROOF_TYPE,
+            "cryptosuite": proofs.CRYPTOSUITE, "created": CREATED,
+            "verificationMethod": f"{ISSUER_DID}#key-1", "proofPurpose": "assertionMethod"}
+
+
+def _valid_corpus() -> dict[str, Doc]:
+    w3c_document, w3c_proof = _w3c_unsigned_and_proof()
+    del w3c_proof["proofValue"]
+    reordered = _sample_credential()
+    reordered["@context"] = [OB_3_0_3, VC_V2]
+    with_did = _sample_credential()
+    with_did["@context"] = [VC_V2, "https://www.w3.org/ns/did/v1", OB_3_0_3]
+    nested_same = _sample_credential()
+    nested_same["credentialSubject"]["@context"] = VC_V2
+    nested_badge = _sample_credential()
+    nested_badge.update({"@context": VC_V2, "issuer": ISSUER_DID,
+                         "type": ["VerifiableCredential"]})
+    del nested_badge["evidence"]
+    nested_badge["credentialSubject"]["@context"] = [OB_3_0_3]
+    status_list = _status_list_credential()
+    status_list["@context"] = VC_V2
+    return {
+        "w3c-document": w3c_document,
+        "w3c-proof": {"@context": w3c_document["@context"], **w3c_proof},
+        "sample": _sample_credential(),
+        "issued-1": _issued_credential(1),
+        "issued-2": _issued_credential(2),
+        "optional-fields": _with_optional_fields(),
+        "status-list": _status_list_credential(),
+        "proof-configuration": _proof_configuration(_sample_credential()),
+        "status-list-proof-configuration": _proof_configuration(_status_list_credential()),
+        "contexts-reordered": reordered,
+        "did-context-between": with_did,
+        "nested-same-context": nested_same,
+        "nested-badge-context": nested_badge,
+        "status-list-context-as-text": status_list,
+    }
+
+
+def _changed(change: Callable[[Doc], Any], document: Doc | None = None) -> Doc:
+    document = copy.deepcopy(document or _sample_credential())
+    change(document)
+    return document
+
+
+def _refused_corpus() -> dict[str, Doc]:
+    def achievement(document: Doc) -> Doc:
+        return document["credentialSubject"]["achievement"]
+
+    return {
+        "undefined-term": _changed(lambda d: d.update(nmae="x")),
+        "undefined-nested-term": _changed(lambda d: achievement(d).update(level="x")),
+        "undefined-type": _changed(lambda d: d["credentialSubject"]["type"].append("Master")),
+        "term-of-another-type": _changed(lambda d: achievement(d).update(identityHash="x")),
+        "term-outside-its-type": _changed(
+            lambda d: achievement(d)["criteria"].update(achievementType="Certificate")),
+        "status-term-in-a-badge": _changed(lambda d: d.update(statusPurpose="revocation")),
+        "badge-terms-without-badge-context": _changed(lambda d: d.update({"@context": [VC_V2]})),
+        "badge-terms-with-a-text-context": _changed(lambda d: d.update({"@context": VC_V2})),
+        "unknown-context-after-cached-ones": _changed(
+            lambda d: d["@context"].append("https://evil.example/context.json")),
+        "unknown-context-alone": _changed(
+            lambda d: d.update({"@context": ["https://evil.example/context.json"]})),
+        "unknown-nested-context": _changed(
+            lambda d: d["credentialSubject"].update({"@context": "https://evil.example/c"})),
+        "embedded-context": _changed(lambda d: d["@context"].append({"nick": "https://x/n"})),
+        "relative-identifier": _changed(lambda d: d["credentialSubject"].update(id="t-42")),
+        "null-value": _changed(lambda d: d.update(description=None)),
+        "status-list-with-a-typo": _changed(lambda d: d["credentialSubject"].update(ttll=1),
+                                            _status_list_credential()),
+    }
+
+
+@pytest.fixture(scope="module")
+def expected_nquads() -> dict[str, str]:
+    return {name: _pyld_normalize(document) for name, document in _valid_corpus().items()}
+
+
+@pytest.fixture(scope="module")
+def expected_refusals() -> dict[str, tuple[type, str]]:
+    return {name: _uncached_refusal(document) for name, document in _refused_corpus().items()}
+
+
+def _check_corpus(loader: jsonld.Loader, order: list[str], expected_nquads: dict[str, str],
+                  expected_refusals: dict[str, tuple[type, str]]) -> None:
+    """Canonicalise the valid documents in ``order``, each followed by a refused one."""
+    valid, refused = _valid_corpus(), _refused_corpus()
+    refusals = list(refused)
+    for position, name in enumerate(order):
+        assert canonize(valid[name], loader) == expected_nquads[name], name
+        bad = refusals[position % len(refusals)]
+        with pytest.raises(CredentialFormatError) as refusal:
+            canonize(refused[bad], loader)
+        assert (type(refusal.value), refusal.value.reason) == expected_refusals[bad], bad
+
+
+def _orders() -> list[list[str]]:
+    names = list(_valid_corpus())
+    shuffled = [random.Random(seed).sample(names, len(names)) for seed in (1, 2, 3)]
+    return [names, names[::-1], *shuffled]
+
+
+def test_the_corpus_expectations_are_what_they_claim(
+        expected_nquads: dict[str, str], expected_refusals: dict[str, tuple[type, str]]) -> None:
+    """The reference answers are real canonical forms and real refusals, not errors."""
+    assert all(nquads.count("\n") >= 5 for nquads in expected_nquads.values())
+    assert expected_refusals["undefined-term"] == (
+        UndefinedTerm, "the property 'nmae' at $.nmae is not defined by the document's "
+                       "JSON-LD contexts, so a signature would not cover it")
+    assert expected_refusals["unknown-context-after-cached-ones"] == (
+        UnknownContext, UnknownContext("https://evil.example/context.json").reason)
+    assert "'identityHash' at $.credentialSubject.achievement.identityHash" in \
+        expected_refusals["term-of-another-type"][1]
+    assert "'identifier' at $.credentialSubject.identifier" in \
+        expected_refusals["badge-terms-without-badge-context"][1]
+
+
+@pytest.mark.parametrize("order", _orders(), ids=["forward", "backward", "shuffled-1",
+                                                  "shuffled-2", "shuffled-3"])
+def test_canonize_gives_uncached_pyld_output_and_refusals_in_any_order_repeatedly(
+        order: list[str], expected_nquads: dict[str, str],
+        expected_refusals: dict[str, tuple[type, str]]) -> None:
+    cold = _w3c_loader()
+    for _ in range(3):
+        _check_corpus(cold, order, expected_nquads, expected_refusals)
+    production = [name for name in order if not name.startswith("w3c")]
+    _check_corpus(document_loader, production, expected_nquads, expected_refusals)
+
+
+@pytest.mark.parametrize("name", list(_refused_corpus()))
+def test_a_refusal_still_happens_right_after_a_valid_document_warmed_the_cache(
+        name: str, expected_refusals: dict[str, tuple[type, str]]) -> None:
+    loader = _w3c_loader()
+    refused = _refused_corpus()[name]
+    for valid in (_sample_credential(), _status_list_credential(), _sample_credential()):
+        canonize(valid, loader)
+        with pytest.raises(CredentialFormatError) as refusal:
+            canonize(refused, loader)
+        assert (type(refusal.value), refusal.value.reason) == expected_refusals[name]
+
+
+def test_the_production_loader_still_refuses_the_w3c_context_after_the_test_loader_ran(
+        expected_nquads: dict[str, str]) -> None:
+    document = _valid_corpus()["w3c-document"]
+    assert canonize(document, _w3c_loader()) == expected_nquads["w3c-document"]
+    with pytest.raises(UnknownContext):
+        canonize(document)
+
+
+def test_canonicalising_from_many_threads_at_once_gives_the_same_results(
+        expected_nquads: dict[str, str], expected_refusals: dict[str, tuple[type, str]]) -> None:
+    shared_cold = _w3c_loader()
+    orders = _orders() * 2
+    start = threading.Barrier(len(orders))
+
+    def work(order: list[str]) -> None:
+        start.wait()
+        for _ in range(3):
+            _check_corpus(shared_cold, order, expected_nquads, expected_refusals)
+            _check_corpus(document_loader, [name for name in order if name[:3] != "w3c"],
+                          expected_nquads, expected_refusals)
+
+    with ThreadPoolExecutor(max_workers=len(orders)) as pool:
+        for future in [pool.submit(work, order) for order in orders]:
+            future.result()
+
+
+def test_results_stay_the_same_when_the_cache_keeps_being_emptied(
+        monkeypatch: pytest.MonkeyPatch, expected_nquads: dict[str, str],
+        expected_refusals: dict[str, tuple[type, str]]) -> None:
+    monkeypatch.setattr(jsonld, "MAX_CACHED_CONTEXTS", 3)
+    loader = _w3c_loader()
+    for order in _orders():
+        _check_corpus(loader, order, expected_nquads, expected_refusals)
+    assert loader.contexts is not None and len(loader.contexts._entries) <= 3
+
+
+def test_a_warm_cache_processes_no_context_at_all(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Guards the speed: every context the sample needs comes from the cache once warm."""
+    loader = _w3c_loader()
+    expected = canonize(_issued_credential(1), loader)
+    calls: list[Any] = []
+    process = pyld_jsonld.JsonLdProcessor._process_context
+
+    def counted(self: Any, *args: Any, **kwargs: Any) -> Any:
+        calls.append(args[1])
+        return process(self, *args, **kwargs)
+
+    monkeypatch.setattr(pyld_jsonld.JsonLdProcessor, "_process_context", counted)
+    assert canonize(_issued_credential(2), loader) != expected
+    assert canonize(_issued_credential(1), loader) == expected
+    assert calls == []
+
+
+def test_cached_contexts_and_loaded_documents_are_never_changed(
+        expected_nquads: dict[str, str], expected_refusals: dict[str, tuple[type, str]]) -> None:
+    loader = _w3c_loader()
+    _check_corpus(loader, _orders()[0], expected_nquads, expected_refusals)
+    assert loader.contexts is not None
+    before = copy.deepcopy(loader.contexts._entries)
+    for order in _orders():
+        _check_corpus(loader, order, expected_nquads, expected_refusals)
+    assert loader.contexts._entries == before
+    for url, document in {**CONTEXTS, **_w3c_extra()}.items():
+        assert loader(url)["document"] == document
+
+
+def test_canonize_leaves_the_document_untouched() -> None:
+    document = _with_optional_fields()
+    before = copy.deepcopy(document)
+    first = canonize(document)
+    assert document == before and json.dumps(document) == json.dumps(before)
+    assert canonize(document) == first
+
+
+def test_a_loader_that_is_not_static_is_never_cached(expected_nquads: dict[str, str]) -> None:
+    loader = _reference_loader()
+    for _ in range(2):
+        assert canonize(_sample_credential(), loader) == expected_nquads["sample"]
+    with pytest.raises(UnknownContext):
+        canonize(_refused_corpus()["unknown-context-after-cached-ones"], loader)
+
+
+def test_contexts_that_use_import_are_not_shared_between_calls() -> None:
+    """pyld merges an @import into the imported document in place."""
+    url = "https://tutors.example.org/contexts/imports.json"
+    loader = loader_with({url: {"@context": {"@version": 1.1, "@import": OB_3_0_3}}})
+    assert isinstance(loader, StaticLoader) and loader.contexts is None
+    assert document_loader.contexts is not None
+
+
+def _context_view(context: Any) -> Any:
+    """An active context without pyld's per-object ids, to compare contents."""
+    if not isinstance(context, dict):
+        return context
+    return {key: _context_view(value) if key == "previousContext" else value
+            for key, value in context.items() if key != "_uuid"}
+
+
+def test_every_context_served_from_the_cache_is_what_pyld_computes_afresh(
+        monkeypatch: pytest.MonkeyPatch, expected_nquads: dict[str, str],
+        expected_refusals: dict[str, tuple[type, str]]) -> None:
+    """Compares each processed context itself, not only the N-Quads it leads to."""
+    served: list[tuple[Any, ...]] = []
+    cached = jsonld._StrictProcessor._process_context
+
+    def recorded(self: Any, active_ctx: Any, local_ctx: Any, options: dict[str, Any],
+                 *flags: Any, **named: Any) -> Any:
+        processed = cached(self, active_ctx, local_ctx, options, *flags, **named)
+        served.append((active_ctx, local_ctx, options, flags, named, processed))
+        return processed
+
+    loader = _w3c_loader()
+    for order in _orders()[:2]:
+        _check_corpus(loader, order, expected_nquads, expected_refusals)
+    monkeypatch.setattr(jsonld._StrictProcessor, "_process_context", recorded)
+    for order in _orders()[2:]:
+        _check_corpus(loader, order, expected_nquads, expected_refusals)
+    assert len({(id(entry[0]), id(entry[1])) for entry in served}) > 30
+    reference = _reference_loader(_w3c_extra())
+    for active_ctx, local_ctx, options, flags, named, processed in served:
+        fresh = pyld_jsonld.JsonLdProcessor()._process_context(
+            active_ctx, copy.deepcopy(local_ctx),
+            {**options, "documentLoader": reference,
+             "contextResolver": ContextResolver({}, reference)}, *flags, **named)
+        assert _context_view(processed) == _context_view(fresh)
+
+
+MOTTO_A = "https://tutors.example.org/contexts/motto-a.json"
+MOTTO_B = "https://tutors.example.org/contexts/motto-b.json"
+
+
+def _motto_context(vocabulary: str) -> Doc:
+    return {"@context": {"motto": f"https://{vocabulary}.example/motto"}}
+
+
+def _motto_credential(contexts: list[str]) -> Doc:
+    return {"@context": [VC_V2, *contexts], "id": "https://tutors.example.org/credentials/m",
+            "type": ["VerifiableCredential"], "issuer": ISSUER_DID, "motto": "Learn, then teach"}
+
+
+def _reference_nquads(document: Doc, extra: dict[str, Doc]) -> str:
+    loader = _reference_loader(extra)
+    return pyld_jsonld.normalize(copy.deepcopy(document), {
+        "algorithm": "URDNA2015", "format": "application/n-quads", "documentLoader": loader,
+        "contextResolver": ContextResolver({}, loader)})
+
+
+def test_the_order_of_the_contexts_is_kept_apart_in_the_cache() -> None:
+    extra = {MOTTO_A: _motto_context("a"), MOTTO_B: _motto_context("b")}
+    loader = loader_with(extra)
+    orders = ([MOTTO_A, MOTTO_B], [MOTTO_B, MOTTO_A], [MOTTO_A], [MOTTO_B])
+    expected = [_reference_nquads(_motto_credential(order), extra) for order in orders]
+    assert "https://b.example/motto" in expected[0] and "https://a.example/motto" in expected[1]
+    for _ in range(2):
+        for order, nquads in zip(orders, expected, strict=True):
+            assert canonize(_motto_credential(order), loader) == nquads
+
+
+def test_loaders_with_different_documents_for_one_url_never_share_contexts() -> None:
+    first, second = {MOTTO_A: _motto_context("a")}, {MOTTO_A: _motto_context("b")}
+    document = _motto_credential([MOTTO_A])
+    loaders = [(loader_with(first), _reference_nquads(document, first)),
+               (loader_with(second), _reference_nquads(document, second))]
+    for _ in range(2):
+        for loader, nquads in loaders + loaders[::-1]:
+            assert canonize(document, loader) == nquads
+    with pytest.raises(UnknownContext):
+        canonize(document)
+
+
+def test_one_scoped_context_used_by_a_type_and_by_a_property_is_cached_apart() -> None:
+    """A property's scoped context reaches nested objects; a type's does not."""
+    url = "https://tutors.example.org/contexts/things.json"
+    extra = {url: {"@context": {"Thing": {"@id": "https://t.example/Thing", "@context": {
+        "colour": "https://t.example/colour", "part": "https://t.example/part"}}}}}
+    loader = loader_with(extra)
+
+    def credential(subject: Doc) -> Doc:
+        return {"@context": [VC_V2, url], "type": ["VerifiableCredential"],
+                "issuer": ISSUER_DID, "credentialSubject": subject}
+
+    nested = {"id": "https://t.example/2", "colour": "blue"}
+    as_property = credential({"id": "https://t.example/s", "Thing": {
+        "id": "https://t.example/1", "colour": "red", "part": nested}})
+    as_type = credential({"id": "https://t.example/1", "type": "Thing", "colour": "red",
+                          "part": nested})
+    expected = _reference_nquads(as_property, extra)
+    for _ in range(2):
+        assert canonize(as_property, loader) == expected
+        with pytest.raises(UndefinedTerm, match=r"'colour' at \$\.credentialSubject\.part"):
+            canonize(as_type, loader)
