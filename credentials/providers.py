@@ -134,8 +134,7 @@ def _result(endorsement: Endorsement, granted: set[int], now: datetime) -> Resul
     from credentials.register import register_status_for
 
     status = services.public_status(endorsement, now)
-    register = (register_status_for(endorsement) if endorsement.trust_id in granted
-                else None)
+    register = register_status_for(endorsement, granted)
     return Result(endorsement.public_id, status.code, status.valid, status.detail, endorsement,
                   register)
 

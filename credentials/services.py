@@ -21,6 +21,7 @@ from assessments.models import Attempt
 from credentials.keys import active_key, issuer_did, signing_key, verification_method
 from credentials.models import Endorsement, EndorsementStatus
 from credentials.proofs import sign
+from credentials.register import refresh_register, register_on_endorsement
 from credentials.status import allocate_index, list_url, set_bit
 from lms import audit, clock
 from lms.errors import DomainError
@@ -178,6 +179,7 @@ def issue_endorsement(enrolment: Enrolment, *, now: datetime | None = None) -> E
     audit.record("endorsement.issued", endorsement, actor=None,
                  changes={"status": (None, EndorsementStatus.ACTIVE.value)})
     _tell_tutor(endorsement, "Your tutor endorsement is ready", "endorsement_issued")
+    register_on_endorsement(endorsement)
     return endorsement
 
 
@@ -235,6 +237,7 @@ def _change(endorsement: Endorsement, status: EndorsementStatus, reason: str, ac
     audit.record(f"endorsement.{action}", endorsement, actor=actor, reason=reason,
                  changes={"status": (before.value, status.value)})
     _tell_tutor(endorsement, subject, "endorsement_status")
+    refresh_register(user_id=endorsement.user_id)
     return endorsement
 
 
@@ -249,6 +252,7 @@ def expire_endorsements(now: datetime | None = None) -> int:
         endorsement.move_to(EndorsementStatus.EXPIRED, "Reached its valid-until date.")
         audit.record("endorsement.expired", endorsement, actor=None,
                      changes={"status": (before.value, "expired")})
+        refresh_register(user_id=endorsement.user_id)
     return len(due)
 
 

@@ -64,3 +64,23 @@ def send_expiry_reminders() -> int:
     count = remind()
     db.session.commit()
     return count
+
+
+@shared_task(acks_late=True)
+def refresh_register() -> int:
+    """Derive every register entry again: a DBS check or training that lapsed at midnight
+    suspends the entry, through the same rules as any other change."""
+    from credentials.register import refresh_register as refresh
+
+    changes = refresh()
+    db.session.commit()
+    return len(changes)
+
+
+@shared_task(acks_late=True)
+def send_register_reminders() -> int:
+    from credentials.register import send_due_reminders
+
+    count = send_due_reminders()
+    db.session.commit()
+    return count

@@ -288,3 +288,6 @@ def revoke_provider_key(provider_id: int, key_id: int):
     commit_or_flash(lambda: revoke_api_key(key, actor=current_user),
                     f"The key “{key.name}” is revoked: requests with it are refused from now on.")
     return redirect(url_for("credentials.provider_keys", provider_id=provider.id))
+
+
+import credentials.register_views  # noqa: E402,F401

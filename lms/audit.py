@@ -11,11 +11,11 @@ import json
 import threading
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import date, datetime
 from types import SimpleNamespace
 from typing import Any
 
-from sqlalchemy import bindparam, event, func, select, text, update
+from sqlalchemy import bindparam, event, func, insert, select, text, update
 
 from lms import clock
 from lms.extensions import db
@@ -26,7 +26,7 @@ _ADVISORY_LOCK_KEY = 7_305_191
 
 
 def _jsonable(value: Any) -> Any:
-    if isinstance(value, datetime):
+    if isinstance(value, datetime | date):
         return value.isoformat()
     if hasattr(value, "value") and not isinstance(value, (int, float, str, bool)):
         return value.value
@@ -55,6 +55,15 @@ def entry_hash(entry: Any) -> str:
     return hashlib.sha256(encoded.encode()).hexdigest()
 
 
+@dataclass(frozen=True)
+class Ref:
+    """An object named in the log by its type and id, without loading it (bulk changes)."""
+
+    object_type: str
+    id: int
+    trust_id: int | None = None
+
+
 def record(
     action: str,
     obj: Any,
@@ -78,7 +87,7 @@ def record(
         created_at=clock.now(),
         actor_id=getattr(actor, "id", actor),
         action=action,
-        object_type=type(obj).__name__,
+        object_type=obj.object_type if isinstance(obj, Ref) else type(obj).__name__,
         object_id=str(obj.id),
         trust_id=trust_id if trust_id is not None else _trust_of(obj),
         changes=_jsonable({k: list(v) for k, v in (changes or {}).items()}),
@@ -88,6 +97,25 @@ def record(
     if tasks_run_in_process():
         enqueue_after_commit(seal_audit_log)
     return entry
+
+
+def record_each(action: str, items: Iterable[tuple[Ref, dict[str, tuple[Any, Any]], str | None]],
+                *, actor: Any = None) -> int:
+    """Record many changes of one kind at once (a sweep that changed thousands of records):
+    one insert, the same entries ``record`` would write."""
+    from lms.jobs import enqueue_after_commit, tasks_run_in_process
+    from lms.tasks import seal_audit_log
+
+    now = clock.now()
+    rows = [{"created_at": now, "actor_id": getattr(actor, "id", actor), "action": action,
+             "object_type": ref.object_type, "object_id": str(ref.id), "trust_id": ref.trust_id,
+             "changes": _jsonable({k: list(v) for k, v in changes.items()}), "reason": reason}
+            for ref, changes, reason in items]
+    for start in range(0, len(rows), 5_000):
+        db.session.execute(insert(AuditEntry), rows[start:start + 5_000])
+    if rows and tasks_run_in_process():
+        enqueue_after_commit(seal_audit_log)
+    return len(rows)
 
 
 _local_sealer = threading.Lock()

@@ -11,6 +11,8 @@ import secrets
 from datetime import timedelta
 from pathlib import Path
 
+from celery.schedules import crontab
+
 ENVIRONMENT: dict[str, str] = {
     "LMS_ENV": "development (default), production or testing",
     "SECRET_KEY": "signs sessions and links; required in production, at least 32 characters",
@@ -157,6 +159,7 @@ def build_config(instance_path: Path, overrides: dict | None = None) -> dict:
             "worker_prefetch_multiplier": 1,
             "task_ignore_result": True,
             "broker_connection_retry_on_startup": True,
+            "timezone": "Europe/London",
             "beat_schedule": {
                 "expire-invitations": {"task": "lms.tasks.expire_invitations",
                                        "schedule": 15 * 60},
@@ -174,6 +177,16 @@ def build_config(instance_path: Path, overrides: dict | None = None) -> dict:
                     "task": "credentials.tasks.expire_endorsements", "schedule": 60 * 60},
                 "endorsement-expiry-reminders": {
                     "task": "credentials.tasks.send_expiry_reminders", "schedule": 6 * 60 * 60},
+                # Just after midnight in England, when checks and training lapse; and hourly.
+                "refresh-register-at-midnight": {
+                    "task": "credentials.tasks.refresh_register",
+                    "schedule": crontab(hour=0, minute=1)},
+                "refresh-register-hourly": {
+                    "task": "credentials.tasks.refresh_register",
+                    "schedule": crontab(minute=31)},
+                "register-reminders": {
+                    "task": "credentials.tasks.send_register_reminders",
+                    "schedule": crontab(hour=7, minute=0)},
             },
         },
         "MAIL_SERVER": os.environ.get("MAIL_SERVER") or None,

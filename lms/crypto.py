@@ -29,8 +29,12 @@ def _derived(master: str, purpose: str) -> bytes:
 
 
 def _fernet(purpose: str) -> Fernet:
-    return Fernet(base64.urlsafe_b64encode(_derived(current_app.config["ENCRYPTION_KEY"],
-                                                    purpose)))
+    return _fernet_for(current_app.config["ENCRYPTION_KEY"], purpose)
+
+
+@lru_cache(maxsize=32)
+def _fernet_for(master: str, purpose: str) -> Fernet:
+    return Fernet(base64.urlsafe_b64encode(_derived(master, purpose)))
 
 
 def encrypt(data: bytes, purpose: str) -> bytes:

@@ -7,6 +7,7 @@ whose URL arguments nobody has classified in ``URL_ARGUMENTS`` below, fails this
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import date
 
 import pytest
 from sqlalchemy import or_, select
@@ -14,7 +15,19 @@ from sqlalchemy import or_, select
 from assessments.models import Attempt, FormativeResult
 from courses.models import CourseVersion, Resource
 from courses.services import course_progress, load_content
-from credentials.models import ApiKey, Endorsement
+from credentials import register
+from credentials.access import grant_provider_access
+from credentials.models import (
+    ApiKey,
+    DbsCheck,
+    DbsStatusCheck,
+    Endorsement,
+    ProviderAccess,
+    RegisterEntry,
+    RegisterPolicy,
+    SafeguardingTraining,
+    register_entry_schools,
+)
 from credentials.providers import create_api_key
 from lms import clock
 from lms.models import (
@@ -83,6 +96,8 @@ URL_ARGUMENTS = {
     "list_id": lambda w: w.b.endorsement.status_list.public_id,
     "provider_id": lambda w: w.b.provider_id,
     "key_id": lambda w: w.b.api_key_id,
+    "dbs_check_id": lambda w: w.b.dbs_check_id,
+    "access_id": lambda w: w.b.access_id,
     "change": lambda w: "suspend",
     "slug": lambda w: "primary",
     "topic": lambda w: "module-1",
@@ -116,6 +131,24 @@ POST_DATA = {
     "assessments.grant_adjustment": {"kind": "extra_attempt", "value": "1", "reason": "Needs"},
     "credentials.change_endorsement": {"suspend-reason": "Planted suspension"},
     "credentials.provider_keys": {"name": "Planted key"},
+    "credentials.record_dbs_check": {
+        "dbs-certificate_number": "001234567890", "dbs-issued_on": "2025-01-10",
+        "dbs-level": "enhanced_barred", "dbs-workforce": "child", "dbs-barred_lists": "children",
+        "dbs-original_seen_by": "Planted", "dbs-original_seen_on": "2025-01-12",
+        "dbs-update_service": "yes", "dbs-showed_information": "no"},
+    "credentials.record_status_check": {"status-checked_on": "2025-06-01",
+                                        "status-result": "new_information"},
+    "credentials.record_risk_decision": {"risk-decision": "not_suitable",
+                                         "risk-decided_on": "2025-02-01",
+                                         "risk-decided_by": "Planted"},
+    "credentials.record_training": {"training-completed_on": "2025-03-01",
+                                    "training-course": "Planted"},
+    "credentials.save_register_entry": {"entry-school_ids": "{b_sibling}"},
+    "credentials.remove_register_entry": {"remove-reason": "Planted removal"},
+    "credentials.register_settings": {"dbs_renewal": "update_service", "certificate_years": "1",
+                                      "status_check_months": "1", "training_months": "1"},
+    "credentials.grant_access": {"provider_id": "{a_provider}"},
+    "credentials.find_certificate": {"certificate_number": "909090909090"},
 }
 
 #: Endpoints that, for a signed-in user, redirect somewhere of their own.
@@ -154,6 +187,8 @@ class TrustSide:
     email_id: int = 0
     provider_id: int = 0
     api_key_id: int = 0
+    dbs_check_id: int = 0
+    access_id: int = 0
     endorsement: Endorsement | None = None
     staff_ids: set[int] = field(default_factory=set)
 
@@ -214,6 +249,18 @@ def _side(db_session, prefix: str, urn_base: int) -> TrustSide:
     provider = make_provider(f"{prefix} Tutoring Ltd")
     key, _ = create_api_key(provider, name=f"{prefix} key", actor=None)
     side.provider_id, side.api_key_id = provider.id, key.id
+    # The school leader tutors too: on the register, with a DBS check that showed information
+    # (so the risk decision and status check forms are in play) and training.
+    leader = people["school_leader"]
+    register.add_to_register(trust, leader, schools=[school])
+    check = register.record_dbs_check(
+        leader, trust, certificate_number=f"{urn_base:06d}{urn_base:06d}",
+        issued_on=date(2025, 1, 10), level="enhanced_barred", workforce="child",
+        barred_lists=["children"], original_seen_by=f"{prefix} Centralis",
+        original_seen_on=date(2025, 1, 12), update_service=True, showed_information=True)
+    register.record_training(leader, trust, completed_on=date(2025, 3, 1))
+    side.dbs_check_id = check.id
+    side.access_id = grant_provider_access(trust, provider, None).id
     side.staff_ids = {p.id for p in people.values()}
     return side
 
@@ -254,7 +301,8 @@ def _urls(app, world: World):
 
 
 def _post_data(client, endpoint: str, world: World) -> dict:
-    data = {key: value.format(a_trust=world.a.trust.id, b_nomination=world.b.nomination_id)
+    data = {key: value.format(a_trust=world.a.trust.id, b_nomination=world.b.nomination_id,
+                              b_sibling=world.b.sibling.id, a_provider=world.a.provider_id)
             for key, value in POST_DATA.get(endpoint, {}).items()}
     return {"csrf_token": client.csrf_token(), **data}
 
@@ -284,9 +332,29 @@ def _state_of_b(db_session, world: World) -> tuple:
         OutboxEmail.to_address.like("bramblewick%"))).all()
     keys = db_session.execute(select(ApiKey.id, ApiKey.revoked_at).where(
         ApiKey.provider_id == b.provider_id)).all()
+    entries = db_session.execute(select(
+        RegisterEntry.id, RegisterEntry.status, RegisterEntry.removed_at, RegisterEntry.subject)
+        .where(RegisterEntry.trust_id == b.trust.id)).all()
+    listed = db_session.execute(select(register_entry_schools).where(
+        register_entry_schools.c.entry_id.in_([e.id for e in entries]))).all()
+    checks = db_session.execute(select(
+        DbsCheck.id, DbsCheck.risk_decision, DbsCheck.risk_decision_on)
+        .where(DbsCheck.trust_id == b.trust.id)).all()
+    status_checks = db_session.scalars(select(DbsStatusCheck.id).join(
+        DbsCheck, DbsCheck.id == DbsStatusCheck.dbs_check_id).where(
+        DbsCheck.trust_id == b.trust.id)).all()
+    training = db_session.scalars(select(SafeguardingTraining.id).where(
+        SafeguardingTraining.trust_id == b.trust.id)).all()
+    policies = db_session.execute(select(
+        RegisterPolicy.id, RegisterPolicy.dbs_renewal, RegisterPolicy.certificate_years)
+        .where(RegisterPolicy.trust_id == b.trust.id)).all()
+    grants = db_session.execute(select(ProviderAccess.id, ProviderAccess.provider_id,
+                                       ProviderAccess.revoked_at)
+                                .where(ProviderAccess.trust_id == b.trust.id)).all()
     return (sorted(audit), sorted(schools), sorted(memberships), sorted(emails),
             [c.name for c in b.trust.clusters], b.trust.requires_nomination_approval,
-            b.endorsement.status, sorted(keys))
+            b.endorsement.status, sorted(keys), sorted(entries), sorted(listed), sorted(checks),
+            sorted(status_checks), sorted(training), policies, sorted(grants))
 
 
 # --- the route-level guarantee --------------------------------------------------------------
