@@ -29,26 +29,15 @@ import tempfile
 import time
 from pathlib import Path
 
+from bench.common import DATABASE_URL, SECRET_KEY, ensure_database
+
 TUTORS = int(os.environ.get("BENCH_TUTORS", 300))
 INTERVAL = float(os.environ.get("BENCH_INTERVAL", 2.0))
 ITEMS = int(os.environ.get("BENCH_ITEMS", 30))
-DATABASE_URL = os.environ.get("BENCH_DATABASE_URL",
-                              "postgresql+psycopg://postgres@127.0.0.1:5432/bench")
 REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/13")
-SECRET_KEY = "bench-secret-key-0123456789abcdefghijklmnopqrstuvwxyz"
 PASSWORD = "bench tutor password"
 ROOT = Path(__file__).resolve().parents[1]
 TOKEN = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
-
-
-def _ensure_database() -> None:
-    import psycopg
-
-    name = DATABASE_URL.rsplit("/", 1)[1]
-    admin = DATABASE_URL.replace("postgresql+psycopg://", "postgresql://").rsplit("/", 1)[0]
-    with psycopg.connect(admin + "/postgres", autocommit=True) as conn:
-        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone():
-            conn.execute(f'CREATE DATABASE "{name}"')
 
 
 def prepare() -> list[tuple[str, int]]:
@@ -76,7 +65,7 @@ def prepare() -> list[tuple[str, int]]:
         User,
     )
 
-    _ensure_database()
+    ensure_database()
     app = create_app({"LMS_ENV": "testing", "SECRET_KEY": SECRET_KEY,
                       "SQLALCHEMY_DATABASE_URI": DATABASE_URL})
     with app.app_context():

@@ -18,24 +18,14 @@ import time
 from pathlib import Path
 from types import SimpleNamespace
 
+from bench.common import DATABASE_URL, ENCRYPTION_KEY, SECRET_KEY, bench_app, ensure_database
+
 ROOT = Path(__file__).resolve().parents[1]
-SECRET_KEY = "bench-secret-key-0123456789abcdefghijklmnopqrstuvwxyz"
-ENCRYPTION_KEY = "q8Kc6jGm1v2UQZlT3mE6m7yQeYtF0H1bR3wVb8yQ2Sg="
-DATABASE_URL = os.environ.get("BENCH_DATABASE_URL",
-                              "postgresql+psycopg://postgres@127.0.0.1:5432/bench")
 SIGNINGS = int(os.environ.get("BENCH_SIGNINGS", 200))
 ISSUES = int(os.environ.get("BENCH_ISSUES", 100))
 CONCURRENCY = int(os.environ.get("BENCH_CONCURRENCY", 32))
 ROUND_SECONDS = float(os.environ.get("BENCH_ROUND_SECONDS", 3))
 ROUNDS = int(os.environ.get("BENCH_ROUNDS", 4))
-
-
-def _app(database_url: str):
-    from lms import create_app
-
-    return create_app({"LMS_ENV": "testing", "SECRET_KEY": SECRET_KEY,
-                       "ENCRYPTION_KEY": ENCRYPTION_KEY, "SQLALCHEMY_DATABASE_URI": database_url,
-                       "BASE_URL": "https://tutors.example.org"})
 
 
 def _per_second(count: int, work) -> float:
@@ -57,7 +47,7 @@ def signing_figures() -> tuple[float, float]:
 
     key = Ed25519PrivateKey.generate()
     now = clock.now()
-    with _app("sqlite://").test_request_context():
+    with bench_app("sqlite://").test_request_context():
         documents = [build_credential(
             public_id=f"bench{i:06d}", tutor=SimpleNamespace(name=f"Tutor {i}",
                                                              email=f"t{i}@school.example"),
@@ -91,7 +81,7 @@ def issue_and_verify_figures(tmp: Path) -> tuple[float, float]:
     from lms.models import EnrolmentStatus
     from tests.factories import make_enrolment, make_school
 
-    app = _app(f"sqlite:///{tmp / 'issue.sqlite3'}")
+    app = bench_app(f"sqlite:///{tmp / 'issue.sqlite3'}")
     with app.app_context():
         upgrade()
         school = make_school()
@@ -126,14 +116,13 @@ def _seed_postgres() -> list[str]:
     from flask_migrate import upgrade
     from sqlalchemy import text
 
-    from bench.assessment_load import _ensure_database
     from credentials.services import issue_endorsement
     from lms.extensions import db
     from lms.models import EnrolmentStatus
     from tests.factories import make_enrolment, make_school
 
-    _ensure_database()
-    app = _app(DATABASE_URL)
+    ensure_database()
+    app = bench_app(DATABASE_URL)
     with app.app_context():
         with db.engine.begin() as conn:
             conn.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))

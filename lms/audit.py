@@ -15,9 +15,9 @@ from datetime import date, datetime
 from types import SimpleNamespace
 from typing import Any
 
-from sqlalchemy import bindparam, event, func, insert, select, text, update
+from sqlalchemy import bindparam, event, func, select, text, update
 
-from lms import clock
+from lms import bulk, clock
 from lms.extensions import db
 from lms.models import AuditEntry
 
@@ -26,6 +26,8 @@ _ADVISORY_LOCK_KEY = 7_305_191
 
 
 def _jsonable(value: Any) -> Any:
+    if value is None or type(value) in (str, int, float, bool):
+        return value
     if isinstance(value, datetime | date):
         return value.isoformat()
     if hasattr(value, "value") and not isinstance(value, (int, float, str, bool)):
@@ -111,8 +113,7 @@ def record_each(action: str, items: Iterable[tuple[Ref, dict[str, tuple[Any, Any
              "object_type": ref.object_type, "object_id": str(ref.id), "trust_id": ref.trust_id,
              "changes": _jsonable({k: list(v) for k, v in changes.items()}), "reason": reason}
             for ref, changes, reason in items]
-    for start in range(0, len(rows), 5_000):
-        db.session.execute(insert(AuditEntry), rows[start:start + 5_000])
+    bulk.insert_rows(AuditEntry.__table__, rows)
     if rows and tasks_run_in_process():
         enqueue_after_commit(seal_audit_log)
     return len(rows)

@@ -178,7 +178,8 @@ def _counting():
 
 
 def test_a_dbs_check_recorded_through_the_form_is_shown_masked_and_stored_encrypted(
-        client, db_session, sign_in, world):
+        client, db_session, sign_in, world, caplog):
+    caplog.set_level("DEBUG")
     tutor = _tutor(world.oak, "Nia Reader")
     sign_in(world.central)
     page = _page(world.trust, tutor)
@@ -211,6 +212,7 @@ def test_a_dbs_check_recorded_through_the_form_is_shown_masked_and_stored_encryp
     assert _by_name(_xlsx(xlsx))["Nia Reader"]["DBS certificate"] == MASKED
     for url in (f"/trusts/{world.trust.id}/register", f"/trusts/{world.trust.id}/register/due"):
         assert NUMBER not in client.get(url).get_data(as_text=True)
+    assert caplog.records and NUMBER not in caplog.text
 
 
 @pytest.mark.parametrize(("changes", "field", "message"), [
