@@ -72,7 +72,7 @@ class FormativeResult(db.Model):
     total: Mapped[int]
     passed: Mapped[bool | None]
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=clock.now)
-    submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)
 
 
 class AttemptStatus(enum.StrEnum):

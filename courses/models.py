@@ -114,6 +114,8 @@ class LessonProgress(db.Model):
     __table_args__ = (
         UniqueConstraint("enrolment_id", "lesson_id"),
         Index("ix_lesson_progress_enrolment_seen", "enrolment_id", "last_seen_at"),
+        #: Finds which trusts' tutors studied since the dashboards were last rebuilt.
+        Index("ix_lesson_progress_last_seen", "last_seen_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -5,11 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import and_, func, select
+from sqlalchemy import Select, and_, func, select
 
-from courses.models import CourseVersion, Lesson, LessonProgress
+from assessments.models import FormativeResult
+from courses.models import CourseModule, CourseVersion, Lesson, LessonProgress
 from lms.extensions import db
-from lms.models import Enrolment
+from lms.models import Enrolment, Pathway
 
 
 @dataclass(frozen=True)
@@ -46,3 +47,49 @@ def progress_summaries(enrolment_ids: list[int]) -> dict[int, ProgressSummary]:
             last = last.replace(tzinfo=UTC)
         summaries[enrolment_id] = ProgressSummary(percent, last)
     return summaries
+
+
+@dataclass(frozen=True)
+class Completion:
+    percent: int
+    #: Every lesson done and every module check passed: the assessment may be taken.
+    complete: bool
+
+
+def completions(enrolments: Select) -> dict[int, Completion]:
+    """How far each enrolment of ``enrolments`` (a query of ``Enrolment.id``) is through its
+    course, with a fixed number of queries however many there are: the whole programme's
+    tutors are counted at once when the dashboards are rebuilt."""
+    from assessments.services import check_topics
+
+    counts = {(pathway, version): (minutes, lessons) for pathway, version, minutes, lessons in
+              db.session.execute(
+                  select(CourseVersion.pathway, CourseVersion.version,
+                         CourseVersion.total_minutes, func.count(Lesson.id))
+                  .join(CourseModule, CourseModule.course_version_id == CourseVersion.id)
+                  .join(Lesson, Lesson.module_id == CourseModule.id)
+                  .group_by(CourseVersion.id, CourseVersion.pathway, CourseVersion.version,
+                            CourseVersion.total_minutes))}
+    done = {row[0]: row[1:] for row in db.session.execute(
+        select(LessonProgress.enrolment_id, func.sum(Lesson.estimated_minutes),
+               func.count(LessonProgress.id))
+        .join(Lesson, Lesson.id == LessonProgress.lesson_id)
+        .where(LessonProgress.enrolment_id.in_(enrolments),
+               LessonProgress.completed_at.is_not(None))
+        .group_by(LessonProgress.enrolment_id))}
+    checks = dict(db.session.execute(
+        select(FormativeResult.enrolment_id, func.count(func.distinct(FormativeResult.topic)))
+        .where(FormativeResult.enrolment_id.in_(enrolments), FormativeResult.passed.is_(True))
+        .group_by(FormativeResult.enrolment_id)).all())
+    required = {pathway: len(check_topics(pathway.value)) for pathway in Pathway}
+    found = {}
+    for enrolment_id, pathway, version in db.session.execute(
+            select(Enrolment.id, Enrolment.pathway, Enrolment.course_version)
+            .where(Enrolment.id.in_(enrolments))):
+        total_minutes, lesson_count = counts.get((pathway, version), (0, 0))
+        minutes, lessons = done.get(enrolment_id, (0, 0))
+        percent = min(100, round(100 * (minutes or 0) / total_minutes)) if total_minutes else 0
+        found[enrolment_id] = Completion(
+            percent, bool(lesson_count) and lessons >= lesson_count
+            and checks.get(enrolment_id, 0) >= required[pathway])
+    return found

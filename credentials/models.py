@@ -399,6 +399,10 @@ class RegisterEntry(db.Model):
     #: The earliest date something must be (or had to be) renewed: DBS check, training,
     #: endorsement. On or before today means overdue.
     next_due_on: Mapped[date | None] = mapped_column(Date, index=True)
+    #: When the DBS check (one covering work with children) and the safeguarding training
+    #: are next due, as the derivation last found them.
+    dbs_due_on: Mapped[date | None] = mapped_column(Date)
+    training_due_on: Mapped[date | None] = mapped_column(Date)
     added_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     added_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=clock.now)
     removed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

@@ -331,7 +331,8 @@ def refresh_register(*, trust_id: int | None = None, user_id: int | None = None,
     query = select(RegisterEntry.id, RegisterEntry.trust_id, RegisterEntry.user_id,
                    RegisterEntry.removed_at, RegisterEntry.removed_reason,
                    RegisterEntry.status, cast(RegisterEntry.reasons, Text).label("reasons"),
-                   RegisterEntry.next_due_on)
+                   RegisterEntry.next_due_on, RegisterEntry.dbs_due_on,
+                   RegisterEntry.training_due_on)
     if trust_id is not None:
         query = query.where(RegisterEntry.trust_id == trust_id)
     if user_id is not None:
@@ -342,13 +343,16 @@ def refresh_register(*, trust_id: int | None = None, user_id: int | None = None,
                         for r in rows], users)
     changes, updates = [], []
     for row in rows:
-        derived = derive(facts[row.id], on)
+        fact = facts[row.id]
+        derived = derive(fact, on)
         reasons = json.dumps(derived.reasons) if derived.reasons else "[]"
-        if (derived.status, reasons, derived.next_due_on) == (
-                row.status, row.reasons, row.next_due_on):
+        dbs_due = fact.dbs.due_on if fact.dbs is not None and fact.dbs.covers_children else None
+        if (derived.status, reasons, derived.next_due_on, dbs_due, fact.training_due_on) == (
+                row.status, row.reasons, row.next_due_on, row.dbs_due_on, row.training_due_on):
             continue
         saved = {"id": row.id, "status": derived.status, "reasons": derived.reasons,
-                 "next_due_on": derived.next_due_on}
+                 "next_due_on": derived.next_due_on, "dbs_due_on": dbs_due,
+                 "training_due_on": fact.training_due_on}
         updates.append(saved)
         if derived.status != row.status:
             saved["status_since"] = _since(derived, now)
@@ -709,30 +713,40 @@ class DueCheck:
     what: str
 
 
+def due_entries(horizon: date) -> Select:
+    """Register entries (not removed) whose DBS check or safeguarding training is due on or
+    before ``horizon``, as the derivation last found the due dates."""
+    return select(RegisterEntry.id, RegisterEntry.trust_id, RegisterEntry.user_id,
+                  RegisterEntry.dbs_due_on, RegisterEntry.training_due_on).where(
+        RegisterEntry.removed_at.is_(None),
+        (RegisterEntry.dbs_due_on <= horizon) | (RegisterEntry.training_due_on <= horizon))
+
+
+def dues_of(row, horizon: date) -> list[tuple[str, date]]:
+    """What of a ``due_entries`` row is due on or before ``horizon``, and when."""
+    return [(what, due_on) for what, due_on in (("DBS check", row.dbs_due_on),
+                                                 ("Safeguarding training", row.training_due_on))
+            if due_on is not None and due_on <= horizon]
+
+
+def due_items(rows, people: dict[int, User], on: date, horizon: date) -> list[DueCheck]:
+    """``due_entries`` rows as the checks and training due, most urgent first."""
+    due = [DueCheck(people[row.user_id], due_on, due_on <= on, what)
+           for row in rows for what, due_on in dues_of(row, horizon)]
+    return sorted(due, key=lambda d: (d.due_on, d.person.name))
+
+
 def due_checks(trust: Trust, *, within_days: int = DUE_SOON_DAYS,
                now: datetime | None = None) -> list[DueCheck]:
     """DBS checks and safeguarding training of the trust's register due within
     ``within_days`` or already overdue, most urgent first."""
     on = today(now)
-    query = select(
-        RegisterEntry.id, RegisterEntry.trust_id, RegisterEntry.user_id, RegisterEntry.removed_at,
-        RegisterEntry.removed_reason).where(RegisterEntry.trust_id == trust.id,
-                                            RegisterEntry.removed_at.is_(None))
-    rows = db.session.execute(query).all()
-    facts = load_facts([tuple(r) for r in rows], query.with_only_columns(RegisterEntry.user_id))
-    people = {u.id: u for u in db.session.scalars(select(User).where(
-        User.id.in_([r.user_id for r in rows])))} if rows else {}
     horizon = on + timedelta(days=within_days)
-    due = []
-    for row in rows:
-        fact = facts[row.id]
-        if fact.dbs is not None and fact.dbs.covers_children and fact.dbs.due_on <= horizon:
-            due.append(DueCheck(people[row.user_id], fact.dbs.due_on, fact.dbs.due_on <= on,
-                                "DBS check"))
-        if fact.training_due_on is not None and fact.training_due_on <= horizon:
-            due.append(DueCheck(people[row.user_id], fact.training_due_on,
-                                fact.training_due_on <= on, "Safeguarding training"))
-    return sorted(due, key=lambda d: (d.due_on, d.person.name))
+    rows = db.session.execute(due_entries(horizon).where(
+        RegisterEntry.trust_id == trust.id)).all()
+    people = {u.id: u for u in db.session.scalars(select(User).where(
+        User.id.in_({r.user_id for r in rows})))} if rows else {}
+    return due_items(rows, people, on, horizon)
 
 
 def send_due_reminders(now: datetime | None = None) -> int:

@@ -132,8 +132,8 @@ def load_pipeline(password: str) -> None:
     amira = enrol(nominate(aldbrook, "Amira Hussain", f"tutor.aldbrook@{DOMAIN}"), True)
     daniel = enrol(nominate(calder, "Daniel Reid", f"tutor.calder@{DOMAIN}", phase="secondary",
                             subject="GCSE maths"), True)
-    _study(amira, lessons=3)
-    _study(daniel, lessons=8)
+    study(amira, lessons=3)
+    study(daniel, lessons=8)
     # Invited, not yet accepted.
     nominate(aldbrook, "Grace Obi", f"grace.obi@{DOMAIN}")
     nominate(calder, "Ben Carter", f"ben.carter@{DOMAIN}", qts=True, phase="secondary",
@@ -160,7 +160,7 @@ def load_pipeline(password: str) -> None:
 
 
 @contextmanager
-def _days_ago(days: int):
+def days_ago(days: int):
     """Play one step of a tutor's story as if it happened ``days`` days ago."""
     clock.travel(-timedelta(days=days))
     try:
@@ -190,33 +190,33 @@ def _assessed(nominate, enrol) -> None:
     ]
     endorsed = []
     for days, where, name, phase, qts, subject in stories:
-        with _days_ago(days):
+        with days_ago(days):
             email = f"{name.lower().replace(' ', '.')}@{DOMAIN}"
             enrolment = enrol(nominate(where, name, email, qts=qts, phase=phase,
                                        subject=subject))
-            _study(enrolment, lessons=1000)
-            _sit_assessment(enrolment, passing=True)
+            study(enrolment, lessons=1000)
+            sit_assessment(enrolment, passing=True)
             endorsed.append(issue_endorsement(enrolment))
-    with _days_ago(3):
+    with days_ago(3):
         suspend_endorsement(endorsed[1], reason="New information from a DBS Update Service "
                             "check; a risk assessment is under way.", actor=central)
         revoke_endorsement(endorsed[3], reason="Left the trust after a conduct "
                            "investigation.", actor=central)
-    with _days_ago(1):
+    with days_ago(1):
         waiting = enrol(nominate(school["990104"], "Noah Patel", f"noah.patel@{DOMAIN}"))
-        _study(waiting, lessons=1000)
-        _sit_assessment(waiting, passing=False)
-    with _days_ago(8):
+        study(waiting, lessons=1000)
+        sit_assessment(waiting, passing=False)
+    with days_ago(8):
         failed = enrol(nominate(school["990104"], "Leo Hughes", f"leo.hughes@{DOMAIN}"))
-        _study(failed, lessons=1000)
-        _sit_assessment(failed, passing=False)
-    with _days_ago(6):
-        _revisit_every_lesson(failed)
-    with _days_ago(5):
-        _sit_assessment(failed, passing=False)
+        study(failed, lessons=1000)
+        sit_assessment(failed, passing=False)
+    with days_ago(6):
+        revisit_every_lesson(failed)
+    with days_ago(5):
+        sit_assessment(failed, passing=False)
 
 
-def _sit_assessment(enrolment, *, passing: bool):
+def sit_assessment(enrolment, *, passing: bool):
     """Start an attempt, answer every question (all right, or half wrong), and submit it."""
     from assessments.services import save_answer, start_attempt, submit_attempt
 
@@ -229,7 +229,7 @@ def _sit_assessment(enrolment, *, passing: bool):
     return submit_attempt(attempt)
 
 
-def _revisit_every_lesson(enrolment) -> None:
+def revisit_every_lesson(enrolment) -> None:
     from courses.models import Lesson
     from courses.services import course_progress, view_lesson
 
@@ -238,7 +238,7 @@ def _revisit_every_lesson(enrolment) -> None:
             view_lesson(enrolment, db.session.get(Lesson, lesson.id))
 
 
-def _study(enrolment, *, lessons: int) -> None:
+def study(enrolment, *, lessons: int) -> None:
     """Work through lessons as a tutor would, passing each module's check on the way."""
     from assessments.models import ItemVersion
     from assessments.services import start_check, submit_check

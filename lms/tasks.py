@@ -72,3 +72,15 @@ def send_deadline_reminders() -> int:
     count = remind()
     db.session.commit()
     return count
+
+
+@shared_task(acks_late=True)
+def refresh_dashboards() -> int:
+    """Rebuild the dashboards' records of every trust with activity since its last build."""
+    from datetime import timedelta
+
+    from lms import pipeline
+
+    count = len(pipeline.refresh(older_than=timedelta(0)))
+    db.session.commit()
+    return count
