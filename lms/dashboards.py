@@ -1,0 +1,741 @@
+"""Every figure the dashboards, their exports and the board report show, each defined once.
+
+A figure is a function of a ``Scope`` (what the person may see: the whole programme, a trust,
+a cluster's schools, one school) and ``Filters`` (school, cluster, trust, pathway, phase, and a
+date range that picks the candidates nominated within it). Pipeline figures read the
+pipeline records (``lms.pipeline``); register figures read the register itself. Pages,
+exports and the board report call the same functions, so they cannot disagree.
+"""
+
+from __future__ import annotations
+
+import statistics
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+
+from sqlalchemy import Select, and_, case, func, select
+
+from lms import clock
+from lms.authz import Action, can, cluster_ids_for, is_admin
+from lms.extensions import db
+from lms.models import (
+    AuditEntry,
+    Cluster,
+    Enrolment,
+    Nomination,
+    Pathway,
+    PipelineRecord,
+    PipelineStage,
+    School,
+    Trust,
+    TutoringPhase,
+    User,
+)
+
+#: Stages a candidate is still training in, and stages that mean they were endorsed.
+TRAINING_STAGES = (PipelineStage.IN_TRAINING, PipelineStage.READY_FOR_ASSESSMENT,
+                   PipelineStage.FAILED_FIRST_ATTEMPT)
+ENDORSED_STAGES = (PipelineStage.ENDORSED, PipelineStage.APPROVED)
+#: The action list's rule: a deadline this close with less than this share of the course done.
+DEADLINE_SOON = timedelta(days=7)
+BEHIND_PERCENT = 70
+EXPIRY_SOON = timedelta(days=60)
+DUE_SOON_DAYS = 30
+ACTION_LIST_LIMIT = 50
+
+
+# --- who sees what ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Scope:
+    """What one person's dashboard covers."""
+
+    title: str
+    #: The trusts covered; ``None`` for the whole programme.
+    trust_ids: frozenset[int] | None
+    #: The schools covered within them; ``None`` for all of their schools.
+    school_ids: frozenset[int] | None
+    #: The comparison table's rows: "school" within a trust, "trust" across the programme.
+    by: str = "school"
+    trust: Trust | None = None
+    school: School | None = None
+
+    @property
+    def is_programme(self) -> bool:
+        return self.trust_ids is None
+
+
+def programme_scope(user: User) -> Scope | None:
+    return Scope("All trusts", None, None, by="trust") if is_admin(user) else None
+
+
+def trust_scope(user: User, trust: Trust) -> Scope | None:
+    """A trust's dashboard: all of it for its central team, trustees and programme admins;
+    a cluster lead's clusters; ``None`` for anyone else."""
+    if can(user, Action.VIEW, trust):
+        return Scope(trust.name, frozenset({trust.id}), None, trust=trust)
+    clusters = {c for c in cluster_ids_for(user)}
+    schools = frozenset(db.session.scalars(select(School.id).where(
+        School.trust_id == trust.id, School.cluster_id.in_(clusters)))) if clusters else None
+    if not schools:
+        return None
+    names = db.session.scalars(select(Cluster.name).where(
+        Cluster.id.in_(clusters), Cluster.trust_id == trust.id).order_by(Cluster.name)).all()
+    return Scope(f"{', '.join(names)} ({trust.name})", frozenset({trust.id}), schools,
+                 trust=trust)
+
+
+def school_scope(user: User, school: School) -> Scope | None:
+    """One school's dashboard, for its school leaders and anyone who sees its trust or
+    cluster."""
+    if not can(user, Action.VIEW, school):
+        return None
+    return Scope(school.name, frozenset({school.trust_id}), frozenset({school.id}),
+                 trust=school.trust, school=school)
+
+
+@dataclass(frozen=True)
+class Filters:
+    school_id: int | None = None
+    cluster_id: int | None = None
+    trust_id: int | None = None
+    pathway: Pathway | None = None
+    phase: TutoringPhase | None = None
+    #: Candidates nominated on or after / on or before these days (UK dates).
+    nominated_from: date | None = None
+    nominated_to: date | None = None
+
+    def is_empty(self) -> bool:
+        return self == Filters()
+
+
+def _start_of(day: date) -> datetime:
+    from credentials.register import LONDON
+
+    return datetime.combine(day, time(), tzinfo=LONDON).astimezone(UTC)
+
+
+def record_conditions(scope: Scope, filters: Filters) -> list:
+    """The pipeline records a scope covers, filtered."""
+    found = []
+    if scope.trust_ids is not None:
+        found.append(PipelineRecord.trust_id.in_(scope.trust_ids))
+    if scope.school_ids is not None:
+        found.append(PipelineRecord.school_id.in_(scope.school_ids))
+    if filters.trust_id is not None:
+        found.append(PipelineRecord.trust_id == filters.trust_id)
+    if filters.school_id is not None:
+        found.append(PipelineRecord.school_id == filters.school_id)
+    if filters.cluster_id is not None:
+        found.append(PipelineRecord.cluster_id == filters.cluster_id)
+    if filters.pathway is not None:
+        found.append(PipelineRecord.pathway == filters.pathway)
+    if filters.phase is not None:
+        found.append(PipelineRecord.phase == filters.phase)
+    if filters.nominated_from is not None:
+        found.append(PipelineRecord.nominated_at >= _start_of(filters.nominated_from))
+    if filters.nominated_to is not None:
+        found.append(PipelineRecord.nominated_at
+                     < _start_of(filters.nominated_to + timedelta(days=1)))
+    return found
+
+
+def trust_ids_of(scope: Scope, filters: Filters) -> set[int] | None:
+    """The trusts whose records a dashboard reads (to keep them fresh)."""
+    if filters.trust_id is not None:
+        return {filters.trust_id} if scope.trust_ids is None or filters.trust_id in \
+            scope.trust_ids else set()
+    return set(scope.trust_ids) if scope.trust_ids is not None else None
+
+
+# --- the pipeline ----------------------------------------------------------------------------
+
+
+def _rate(passed: int, taken: int) -> float | None:
+    return round(100 * passed / taken, 1) if taken else None
+
+
+@dataclass
+class GroupFigures:
+    """The pipeline of one school (or trust), or of everything in scope."""
+
+    key: int | None
+    name: str
+    stages: dict[PipelineStage, int] = field(default_factory=dict)
+    first_taken: int = 0
+    first_passed: int = 0
+    second_taken: int = 0
+    second_passed: int = 0
+
+    @property
+    def total(self) -> int:
+        return sum(self.stages.values())
+
+    def count(self, *stages: PipelineStage) -> int:
+        return sum(self.stages.get(stage, 0) for stage in stages)
+
+    @property
+    def in_training(self) -> int:
+        return self.count(*TRAINING_STAGES)
+
+    @property
+    def endorsed(self) -> int:
+        return self.count(*ENDORSED_STAGES)
+
+    @property
+    def approved(self) -> int:
+        return self.count(PipelineStage.APPROVED)
+
+    @property
+    def endorsed_percent(self) -> float | None:
+        return _rate(self.endorsed, self.total)
+
+    @property
+    def first_pass_rate(self) -> float | None:
+        return _rate(self.first_passed, self.first_taken)
+
+    @property
+    def second_pass_rate(self) -> float | None:
+        return _rate(self.second_passed, self.second_taken)
+
+    def add(self, other: GroupFigures) -> None:
+        for stage, count in other.stages.items():
+            self.stages[stage] = self.stages.get(stage, 0) + count
+        self.first_taken += other.first_taken
+        self.first_passed += other.first_passed
+        self.second_taken += other.second_taken
+        self.second_passed += other.second_passed
+
+
+@dataclass(frozen=True)
+class StageCount:
+    stage: PipelineStage
+    count: int
+    percent: float
+
+
+@dataclass
+class Pipeline:
+    """Candidates by stage, in scope and per school (or per trust across the programme)."""
+
+    overall: GroupFigures
+    groups: list[GroupFigures]
+
+    @property
+    def total(self) -> int:
+        return self.overall.total
+
+    @property
+    def stages(self) -> list[StageCount]:
+        total = self.total
+        return [StageCount(stage, self.overall.stages.get(stage, 0),
+                           round(100 * self.overall.stages.get(stage, 0) / total, 1)
+                           if total else 0.0) for stage in PipelineStage]
+
+
+def pipeline(scope: Scope, filters: Filters) -> Pipeline:
+    """One query: candidates counted by group and stage, with first and second attempts
+    taken and passed."""
+    group = PipelineRecord.trust_id if scope.by == "trust" else PipelineRecord.school_id
+    rows = db.session.execute(
+        select(group, PipelineRecord.stage, func.count(),
+               func.count(PipelineRecord.first_attempt_at),
+               func.sum(case((PipelineRecord.first_attempt_passed.is_(True), 1), else_=0)),
+               func.count(PipelineRecord.second_attempt_at),
+               func.sum(case((PipelineRecord.second_attempt_passed.is_(True), 1), else_=0)))
+        .where(*record_conditions(scope, filters)).group_by(group, PipelineRecord.stage)).all()
+    names = _names(scope.by, {row[0] for row in rows})
+    groups: dict[int, GroupFigures] = {}
+    for key, stage, count, first_taken, first_passed, second_taken, second_passed in rows:
+        figures = groups.setdefault(key, GroupFigures(key, names.get(key, "")))
+        figures.stages[stage] = count
+        figures.first_taken += first_taken
+        figures.first_passed += first_passed or 0
+        figures.second_taken += second_taken
+        figures.second_passed += second_passed or 0
+    overall = GroupFigures(None, scope.title)
+    for figures in groups.values():
+        overall.add(figures)
+    return Pipeline(overall, sorted(groups.values(), key=lambda g: g.name))
+
+
+def _names(by: str, keys: set[int]) -> dict[int, str]:
+    if not keys:
+        return {}
+    model = Trust if by == "trust" else School
+    return dict(db.session.execute(select(model.id, model.name).where(model.id.in_(keys))).all())
+
+
+#: The comparison table's columns: key, heading, how to read it from a group's figures.
+COMPARISON_COLUMNS = [
+    ("name", "Name", lambda g: g.name),
+    ("nominated", "Nominated", lambda g: g.total),
+    ("training", "In training", lambda g: g.in_training),
+    ("endorsed", "Endorsed", lambda g: g.endorsed),
+    ("endorsed_percent", "Endorsed (%)", lambda g: g.endorsed_percent),
+    ("approved", "On the register", lambda g: g.approved),
+    ("first_pass_rate", "First-attempt pass rate (%)", lambda g: g.first_pass_rate),
+    ("second_pass_rate", "Second-attempt pass rate (%)", lambda g: g.second_pass_rate),
+    ("failed", "Failed", lambda g: g.count(PipelineStage.FAILED)),
+    ("lapsed", "Lapsed", lambda g: g.count(PipelineStage.LAPSED)),
+]
+
+
+def sorted_groups(groups: list[GroupFigures], sort: str, descending: bool
+                  ) -> list[GroupFigures]:
+    """The comparison table sorted by one of its columns (empty figures last)."""
+    read = dict((key, reader) for key, _, reader in COMPARISON_COLUMNS).get(sort)
+    if read is None:
+        return groups
+    present = [g for g in groups if read(g) is not None]
+    missing = [g for g in groups if read(g) is None]
+    return sorted(present, key=read, reverse=descending) + missing
+
+
+# --- leading indicators ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PassRate:
+    pathway: Pathway | None
+    first_taken: int
+    first_passed: int
+    second_taken: int
+    second_passed: int
+
+    @property
+    def first_rate(self) -> float | None:
+        return _rate(self.first_passed, self.first_taken)
+
+    @property
+    def second_rate(self) -> float | None:
+        return _rate(self.second_passed, self.second_taken)
+
+
+def pass_rates(scope: Scope, filters: Filters) -> list[PassRate]:
+    """First- and second-attempt pass rates per pathway, then all pathways together."""
+    rows = db.session.execute(
+        select(PipelineRecord.pathway, func.count(PipelineRecord.first_attempt_at),
+               func.sum(case((PipelineRecord.first_attempt_passed.is_(True), 1), else_=0)),
+               func.count(PipelineRecord.second_attempt_at),
+               func.sum(case((PipelineRecord.second_attempt_passed.is_(True), 1), else_=0)))
+        .where(*record_conditions(scope, filters)).group_by(PipelineRecord.pathway)).all()
+    found = {pathway: PassRate(pathway, a, b or 0, c, d or 0) for pathway, a, b, c, d in rows}
+    rates = [found.get(p, PassRate(p, 0, 0, 0, 0)) for p in Pathway]
+    return rates + [PassRate(None, *(sum(getattr(r, f) for r in rates) for f in (
+        "first_taken", "first_passed", "second_taken", "second_passed")))]
+
+
+def median_days_to_endorsement(scope: Scope, filters: Filters) -> float | None:
+    """Median whole days from nomination to endorsement, from the count of endorsements at
+    each number of days (a few hundred rows however many tutors)."""
+    counts = db.session.execute(
+        select(PipelineRecord.days_to_endorsement, func.count())
+        .where(*record_conditions(scope, filters),
+               PipelineRecord.days_to_endorsement.is_not(None))
+        .group_by(PipelineRecord.days_to_endorsement)
+        .order_by(PipelineRecord.days_to_endorsement)).all()
+    total = sum(count for _, count in counts)
+    if not total:
+        return None
+    wanted = [(total - 1) // 2, total // 2]
+    values, seen = [], 0
+    for days, count in counts:
+        while wanted and wanted[0] < seen + count:
+            values.append(days)
+            wanted.pop(0)
+        seen += count
+    return statistics.mean(values)
+
+
+@dataclass(frozen=True)
+class TrainingProgress:
+    """Tutors still working through the course, by progress against the time used."""
+
+    at_risk: int
+    behind: int
+    on_track: int
+
+    @property
+    def total(self) -> int:
+        return self.at_risk + self.behind + self.on_track
+
+
+def progress_band(opened_at: datetime, deadline_at: datetime, percent: int, now: datetime
+                  ) -> str:
+    """At risk (deadline within 7 days, under 70% done), behind (less of the course done than
+    of the window used) or on track."""
+    if deadline_at - now <= DEADLINE_SOON and percent < BEHIND_PERCENT:
+        return "at_risk"
+    window = (deadline_at - opened_at).total_seconds() or 1
+    used = min(1.0, max(0.0, (now - opened_at).total_seconds() / window))
+    return "behind" if percent < 100 * used else "on_track"
+
+
+def training_progress(scope: Scope, filters: Filters, now: datetime | None = None
+                      ) -> TrainingProgress:
+    now = now or clock.now()
+    bands: dict[str, int] = defaultdict(int)
+    for opened_at, deadline_at, percent in db.session.execute(
+            select(PipelineRecord.opened_at, PipelineRecord.deadline_at,
+                   PipelineRecord.percent_done)
+            .where(*record_conditions(scope, filters),
+                   PipelineRecord.stage == PipelineStage.IN_TRAINING)):
+        bands[progress_band(opened_at, deadline_at, percent or 0, now)] += 1
+    return TrainingProgress(bands["at_risk"], bands["behind"], bands["on_track"])
+
+
+# --- action lists ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ActionItem:
+    name: str
+    detail: str
+    #: The record it leads to: an endpoint and its arguments.
+    endpoint: str
+    args: dict
+    school: str = ""
+
+
+@dataclass(frozen=True)
+class ActionList:
+    key: str
+    title: str
+    count: int
+    items: list[ActionItem]
+
+
+def _day(moment: datetime | date) -> str:
+    return f"{moment:%-d %b %Y}"
+
+
+def _pipeline_list(scope: Scope, filters: Filters, key: str, title: str, conditions: list,
+                   order, detail, link, limit: int) -> ActionList:
+    where = [*record_conditions(scope, filters), *conditions]
+    count = db.session.scalar(select(func.count()).select_from(PipelineRecord).where(*where))
+    rows = db.session.execute(
+        select(PipelineRecord, Nomination.candidate_name, School.name)
+        .join(Nomination, Nomination.id == PipelineRecord.nomination_id)
+        .join(School, School.id == PipelineRecord.school_id)
+        .where(*where).order_by(order, PipelineRecord.id).limit(limit)).all()
+    return ActionList(key, title, count, [
+        ActionItem(name, detail(record), *link(record), school=school)
+        for record, name, school in rows])
+
+
+def _register_conditions(scope: Scope, filters: Filters, model) -> list:
+    """Register entries and endorsements in scope (by trust, and by school when the scope or a
+    filter names schools)."""
+    from credentials.models import Endorsement, RegisterEntry, register_entry_schools
+
+    found = []
+    trust_column = model.trust_id
+    if scope.trust_ids is not None:
+        found.append(trust_column.in_(scope.trust_ids))
+    if filters.trust_id is not None:
+        found.append(trust_column == filters.trust_id)
+    schools = select(School.id)
+    narrowed = False
+    if scope.school_ids is not None:
+        schools, narrowed = schools.where(School.id.in_(scope.school_ids)), True
+    if filters.school_id is not None:
+        schools, narrowed = schools.where(School.id == filters.school_id), True
+    if filters.cluster_id is not None:
+        schools, narrowed = schools.where(School.cluster_id == filters.cluster_id), True
+    if narrowed:
+        if model is RegisterEntry:
+            found.append(RegisterEntry.id.in_(
+                select(register_entry_schools.c.entry_id)
+                .where(register_entry_schools.c.school_id.in_(schools))))
+        else:
+            found.append(Endorsement.school_id.in_(schools))
+    if model is Endorsement:
+        if filters.pathway is not None:
+            found.append(Endorsement.pathway == filters.pathway)
+        if filters.phase is not None:
+            found.append(Endorsement.phase == filters.phase)
+    return found
+
+
+def _register_list(scope: Scope, filters: Filters, key: str, title: str, query: Select,
+                   conditions: list, order, item, limit: int) -> ActionList:
+    count = db.session.scalar(select(func.count()).select_from(
+        query.where(*conditions).subquery()))
+    rows = db.session.execute(query.where(*conditions).order_by(*order).limit(limit)).all()
+    return ActionList(key, title, count, [item(row) for row in rows])
+
+
+def action_lists(scope: Scope, filters: Filters, now: datetime | None = None,
+                 limit: int = ACTION_LIST_LIMIT) -> list[ActionList]:
+    """What needs someone's attention, each item one click from its record; the first
+    ``limit`` of each list, most urgent first, with the full count."""
+    from credentials import register
+    from credentials.models import Endorsement, EndorsementStatus, RegisterEntry, RegisterStatus
+
+    now = now or clock.now()
+    on = register.today(now)
+    enrolment = lambda r: ("lms.enrolment", {"enrolment_id": r.enrolment_id})  # noqa: E731
+    nomination = lambda r: ("lms.nomination", {"nomination_id": r.nomination_id})  # noqa: E731
+    lists = [
+        _pipeline_list(
+            scope, filters, "deadline_soon",
+            f"Deadline within {DEADLINE_SOON.days} days, less than {BEHIND_PERCENT}% done",
+            [PipelineRecord.stage == PipelineStage.IN_TRAINING,
+             PipelineRecord.deadline_at <= now + DEADLINE_SOON,
+             func.coalesce(PipelineRecord.percent_done, 0) < BEHIND_PERCENT],
+            PipelineRecord.deadline_at,
+            lambda r: f"{r.percent_done or 0}% done; deadline {_day(r.deadline_at)}",
+            enrolment, limit),
+        _pipeline_list(
+            scope, filters, "second_attempt", "Failed the first attempt: second still to come",
+            [PipelineRecord.stage == PipelineStage.FAILED_FIRST_ATTEMPT],
+            PipelineRecord.deadline_at,
+            lambda r: f"First attempt {_day(r.first_attempt_at)}; deadline "
+                      f"{_day(r.deadline_at)}", enrolment, limit),
+        _pipeline_list(
+            scope, filters, "invitations", "Invitations not accepted",
+            [PipelineRecord.stage == PipelineStage.INVITED], PipelineRecord.invited_at,
+            lambda r: f"Invited {_day(r.invited_at)}" if r.invited_at else "Approved, not "
+                      "yet invited", nomination, limit),
+        _pipeline_list(
+            scope, filters, "approvals", "Nominations awaiting approval",
+            [PipelineRecord.stage == PipelineStage.AWAITING_APPROVAL],
+            PipelineRecord.nominated_at, lambda r: f"Nominated {_day(r.nominated_at)}",
+            nomination, limit),
+    ]
+    horizon = on + timedelta(days=DUE_SOON_DAYS)
+    due_query = register.due_entries(horizon).add_columns(User.name).join(
+        User, User.id == RegisterEntry.user_id)
+    first_due = case((RegisterEntry.training_due_on.is_(None), RegisterEntry.dbs_due_on),
+                     (RegisterEntry.dbs_due_on.is_(None), RegisterEntry.training_due_on),
+                     (RegisterEntry.dbs_due_on <= RegisterEntry.training_due_on,
+                      RegisterEntry.dbs_due_on), else_=RegisterEntry.training_due_on)
+    lists.append(_register_list(
+        scope, filters, "checks_due",
+        f"DBS checks and safeguarding training due within {DUE_SOON_DAYS} days or overdue",
+        due_query, _register_conditions(scope, filters, RegisterEntry),
+        (first_due, RegisterEntry.id),
+        lambda row: ActionItem(row.name, "; ".join(
+            f"{what} {'overdue since' if due_on <= on else 'due'} {_day(due_on)}"
+            for what, due_on in register.dues_of(row, horizon)),
+            "credentials.person_records", {"trust_id": row.trust_id, "user_id": row.user_id}),
+        limit))
+    lists.append(_register_list(
+        scope, filters, "expiring", f"Endorsements expiring within {EXPIRY_SOON.days} days",
+        select(Endorsement.id, Endorsement.valid_until, User.name, School.name.label("school"))
+        .join(User, User.id == Endorsement.user_id)
+        .join(School, School.id == Endorsement.school_id),
+        [Endorsement.status == EndorsementStatus.ACTIVE, Endorsement.valid_until > now,
+         Endorsement.valid_until <= now + EXPIRY_SOON,
+         *_register_conditions(scope, filters, Endorsement)],
+        (Endorsement.valid_until, Endorsement.id),
+        lambda row: ActionItem(row.name, f"Expires {_day(row.valid_until)}",
+                               "credentials.endorsement", {"endorsement_id": row.id},
+                               school=row.school), limit))
+    lists.append(_register_list(
+        scope, filters, "suspended", "Register entries suspended",
+        select(RegisterEntry.trust_id, RegisterEntry.user_id, RegisterEntry.status_since,
+               RegisterEntry.reasons, User.name).join(User, User.id == RegisterEntry.user_id),
+        [RegisterEntry.status == RegisterStatus.SUSPENDED,
+         *_register_conditions(scope, filters, RegisterEntry)],
+        (RegisterEntry.status_since, RegisterEntry.id),
+        lambda row: ActionItem(row.name, f"Since {_day(row.status_since)}: "
+                                         + "; ".join(row.reasons[:2]),
+                               "credentials.person_records",
+                               {"trust_id": row.trust_id, "user_id": row.user_id}), limit))
+    return lists
+
+
+# --- the register and safeguarding ------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RegisterCompliance:
+    """The register as it stands today."""
+
+    statuses: dict[str, int]
+    dbs_overdue: int
+    dbs_due_soon: int
+    training_overdue: int
+    training_due_soon: int
+
+    @property
+    def listed(self) -> int:
+        """Entries not removed."""
+        return sum(n for status, n in self.statuses.items() if status != "removed")
+
+    @property
+    def approved_percent(self) -> float | None:
+        return _rate(self.statuses.get("approved", 0), self.listed)
+
+
+def register_compliance(scope: Scope, filters: Filters, now: datetime | None = None
+                        ) -> RegisterCompliance:
+    from credentials import register
+    from credentials.models import RegisterEntry
+
+    on = register.today(now)
+    soon = on + timedelta(days=DUE_SOON_DAYS)
+    conditions = _register_conditions(scope, filters, RegisterEntry)
+    statuses = {status.value: count for status, count in db.session.execute(
+        select(RegisterEntry.status, func.count()).where(*conditions)
+        .group_by(RegisterEntry.status))}
+    live = [*conditions, RegisterEntry.removed_at.is_(None)]
+    counts = db.session.execute(select(
+        func.sum(case((RegisterEntry.dbs_due_on <= on, 1), else_=0)),
+        func.sum(case((and_(RegisterEntry.dbs_due_on > on, RegisterEntry.dbs_due_on <= soon),
+                       1), else_=0)),
+        func.sum(case((RegisterEntry.training_due_on <= on, 1), else_=0)),
+        func.sum(case((and_(RegisterEntry.training_due_on > on,
+                            RegisterEntry.training_due_on <= soon), 1), else_=0)))
+        .where(*live)).one()
+    return RegisterCompliance(statuses, *(int(n or 0) for n in counts))
+
+
+# --- exceptions, for the board ------------------------------------------------------------------
+
+EXCEPTION_ACTIONS = {
+    "enrolment.extended": "Deadline extended",
+    "adjustment.granted": "Assessment adjustment",
+    "enrolment.withdrawn": "Training withdrawn",
+    "endorsement.suspended": "Endorsement suspended",
+    "endorsement.reinstated": "Endorsement reinstated",
+    "endorsement.revoked": "Endorsement revoked",
+    "register_entry.removed": "Removed from the register",
+}
+
+
+@dataclass(frozen=True)
+class ExceptionItem:
+    at: datetime
+    kind: str
+    reason: str | None
+
+
+def exceptions(trust_ids: set[int] | None, start: date, end: date) -> list[ExceptionItem]:
+    """Decisions outside the usual path taken between ``start`` and ``end`` (UK dates), with
+    their reasons, from the audit log. Never names the tutor: the board sees what was
+    decided and why."""
+    query = (select(AuditEntry.created_at, AuditEntry.action, AuditEntry.reason)
+             .where(AuditEntry.action.in_(EXCEPTION_ACTIONS),
+                    AuditEntry.created_at >= _start_of(start),
+                    AuditEntry.created_at < _start_of(end + timedelta(days=1)))
+             .order_by(AuditEntry.created_at, AuditEntry.id))
+    if trust_ids is not None:
+        query = query.where(AuditEntry.trust_id.in_(trust_ids))
+    return [ExceptionItem(at, EXCEPTION_ACTIONS[action], reason)
+            for at, action, reason in db.session.execute(query)]
+
+
+# --- a school's candidates -------------------------------------------------------------------
+
+#: Candidates still on their way, whom a school leader or the central team may nudge.
+NUDGE_STAGES = (PipelineStage.INVITED, PipelineStage.IN_TRAINING,
+                PipelineStage.READY_FOR_ASSESSMENT, PipelineStage.FAILED_FIRST_ATTEMPT)
+#: What has to happen next for a candidate at each stage, and who does it.
+NEXT_ACTIONS = {
+    PipelineStage.AWAITING_APPROVAL: "Central team to approve or reject the nomination",
+    PipelineStage.INVITED: "Candidate to accept the invitation",
+    PipelineStage.NOT_STARTED: "None (nominate them again if they want to train)",
+    PipelineStage.IN_TRAINING: "Tutor to finish the course",
+    PipelineStage.READY_FOR_ASSESSMENT: "Tutor to sit the assessment",
+    PipelineStage.FAILED_FIRST_ATTEMPT: "Tutor to revisit the flagged lessons and try again",
+    PipelineStage.ENDORSED: "Record their DBS check and safeguarding training",
+    PipelineStage.APPROVED: "None: approved on the register",
+    PipelineStage.FAILED: "None (they may be nominated again)",
+    PipelineStage.LAPSED: "None (they may be nominated again)",
+    PipelineStage.WITHDRAWN: "None",
+}
+
+
+@dataclass(frozen=True)
+class CandidateRow:
+    """One nominee or tutor as their school sees them."""
+
+    nomination_id: int
+    enrolment_id: int | None
+    name: str
+    school: str
+    stage: PipelineStage
+    percent_done: int | None
+    deadline_at: datetime | None
+    #: Whole days to the deadline while their training is open (``Enrolment.days_left``).
+    days_left: int | None
+
+    @property
+    def next_action(self) -> str:
+        return NEXT_ACTIONS[self.stage]
+
+    @property
+    def can_be_nudged(self) -> bool:
+        return self.stage in NUDGE_STAGES
+
+
+def school_candidates(scope: Scope, filters: Filters, now: datetime | None = None
+                      ) -> list[CandidateRow]:
+    """Every candidate in scope with their stage, progress and days left, in the pipeline's
+    order of stages, soonest deadline first within a stage (one query)."""
+    now = now or clock.now()
+    rows = db.session.execute(
+        select(PipelineRecord.nomination_id, PipelineRecord.enrolment_id,
+               Nomination.candidate_name, School.name, PipelineRecord.stage,
+               PipelineRecord.percent_done, PipelineRecord.deadline_at)
+        .join(Nomination, Nomination.id == PipelineRecord.nomination_id)
+        .join(School, School.id == PipelineRecord.school_id)
+        .where(*record_conditions(scope, filters))).all()
+    order = {stage: index for index, stage in enumerate(PipelineStage)}
+    open_stages = set(TRAINING_STAGES)
+    found = [CandidateRow(
+        nomination_id, enrolment_id, name, school, stage, percent, deadline_at,
+        # The enrolment's own rule, applied to the deadline the record carries.
+        Enrolment.days_left(_Deadline(deadline_at), now)
+        if stage in open_stages and deadline_at is not None else None)
+        for nomination_id, enrolment_id, name, school, stage, percent, deadline_at in rows]
+    far = datetime.max.replace(tzinfo=UTC)
+    return sorted(found, key=lambda r: (order[r.stage], r.deadline_at or far,
+                                        r.name.casefold(), r.nomination_id))
+
+
+@dataclass(frozen=True)
+class _Deadline:
+    deadline_at: datetime
+
+
+# --- one dashboard ---------------------------------------------------------------------------
+
+
+@dataclass
+class Dashboard:
+    scope: Scope
+    filters: Filters
+    built_at: datetime | None
+    pipeline: Pipeline
+    pass_rates: list[PassRate]
+    median_days: float | None
+    progress: TrainingProgress
+    actions: list[ActionList]
+    register: RegisterCompliance
+
+
+def dashboard(scope: Scope, filters: Filters, now: datetime | None = None) -> Dashboard:
+    """Every figure of one dashboard, after bringing its trusts' pipeline records up to date
+    (see ``lms.pipeline.refresh``)."""
+    from lms import pipeline as records
+
+    now = now or clock.now()
+    trusts = trust_ids_of(scope, filters)
+    records.refresh(trusts, now=now)
+    return Dashboard(scope, filters, records.built_at(trusts), pipeline(scope, filters),
+                     pass_rates(scope, filters), median_days_to_endorsement(scope, filters),
+                     training_progress(scope, filters, now), action_lists(scope, filters, now),
+                     register_compliance(scope, filters, now))
+
+
+__all__ = ["Scope", "Filters", "Dashboard", "dashboard", "pipeline", "pass_rates",
+           "median_days_to_endorsement", "training_progress", "action_lists",
+           "register_compliance", "exceptions", "programme_scope", "trust_scope",
+           "school_scope", "COMPARISON_COLUMNS", "sorted_groups", "school_candidates",
+           "CandidateRow", "NUDGE_STAGES"]
