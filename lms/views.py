@@ -79,7 +79,12 @@ def _fail(form, error: DomainError) -> None:
 def home():
     if not current_user.is_authenticated:
         return render_template("lms/landing.html")
-    return render_template("lms/home.html", enrolment=queries.active_enrolment(current_user))
+    from lms.tutor_home import next_step
+
+    step = next_step(current_user)
+    if step is not None:
+        db.session.commit()  # the course version is pinned at first use, as on the course page
+    return render_template("lms/home.html", step=step)
 
 
 @bp.route("/sign-in", methods=["GET", "POST"])
@@ -464,17 +469,31 @@ def outbox_email(email_id: int):
 def trust_audit(trust_id: int):
     trust = require(Action.VIEW, db.session.get(Trust, trust_id))
     form = AuditSearchForm(request.args)
-    entries = []
+    page = None
     if form.validate():
-        entries = queries.audit_entries(
+        page = queries.audit_entries(
             trust,
             action=form.action.data,
             object_type=form.object_type.data,
             object_id=form.object_id.data,
+            actor_email=form.actor.data,
+            reason=form.reason.data,
+            date_from=form.date_from.data,
+            date_to=form.date_to.data,
+            before=form.before.data,
+            after=form.after.data,
         )
+    entries = page.entries if page is not None else []
     actors = queries.users_by_id({e.actor_id for e in entries if e.actor_id})
-    return render_template("lms/audit.html", trust=trust, form=form, entries=entries,
-                           actors=actors)
+    search = {f.name: request.args[f.name] for f in form
+              if f.name not in ("before", "after") and request.args.get(f.name)}
+    from credentials.register import LONDON
+
+    return render_template("lms/audit.html", trust=trust, form=form, page=page,
+                           entries=entries, actors=actors, search=search,
+                           uk_time=lambda moment: moment.astimezone(LONDON),
+                           paged=bool(form.before.data or form.after.data)
+                           ), 200 if page is not None else 400
 
 
 # --- nominations and enrolments -----------------------------------------------------------
