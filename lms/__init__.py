@@ -59,6 +59,9 @@ def create_app(config: dict | None = None) -> Flask:
     import courses.views  # noqa: F401
     import credentials.tasks  # noqa: F401
     import credentials.views  # noqa: F401
+    import lms.dashboard_views  # noqa: F401
+    import lms.privacy_views  # noqa: F401
+    import lms.report_views  # noqa: F401
     import lms.tasks  # noqa: F401  (registers the core's tasks)
     import lms.views  # noqa: F401
     from courses import bp as courses_bp

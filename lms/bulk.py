@@ -11,8 +11,9 @@ from __future__ import annotations
 import enum
 import json
 from collections.abc import Sequence
+from datetime import UTC
 
-from sqlalchemy import JSON, Table, bindparam, insert, update
+from sqlalchemy import JSON, Enum, Table, bindparam, insert, update
 
 from lms.extensions import db
 from lms.types import UTCDateTime
@@ -24,19 +25,31 @@ def _on_postgresql() -> bool:
     return db.session.get_bind().dialect.name == "postgresql"
 
 
+def _utc(kind: UTCDateTime):
+    def convert(value):
+        if value is None or value.tzinfo is UTC:
+            return value if value is None else value.replace(tzinfo=None)
+        return kind.process_bind_param(value, None)
+    return convert
+
+
 def _plain(table: Table, names: Sequence[str]):
-    """A function turning a row's values into what COPY takes, column by column."""
+    """A function turning a row's values into what COPY takes, column by column (only the
+    columns whose values need it are converted)."""
     converters = []
     for name in names:
         kind = table.c[name].type
         if isinstance(kind, JSON):
             converters.append(lambda v: None if v is None else json.dumps(v))
         elif isinstance(kind, UTCDateTime):
-            converters.append(lambda v, kind=kind: kind.process_bind_param(v, None))
-        else:
+            converters.append(_utc(kind))
+        elif isinstance(kind, Enum):
             converters.append(lambda v: v.value if isinstance(v, enum.Enum) else v)
-    return lambda row: [convert(row[name]) for convert, name in zip(converters, names,
-                                                                    strict=True)]
+        else:
+            converters.append(None)
+    pairs = list(zip(names, converters, strict=True))
+    return lambda row: [row[name] if convert is None else convert(row[name])
+                        for name, convert in pairs]
 
 
 def _copy(table_name: str, table: Table, names: Sequence[str], rows: Sequence[dict]) -> None:

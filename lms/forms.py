@@ -6,6 +6,7 @@ from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import (
     BooleanField,
+    DateField,
     EmailField,
     HiddenField,
     IntegerField,
@@ -16,9 +17,18 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
-from wtforms.validators import DataRequired, EqualTo, Length, NumberRange, Optional
+from wtforms.validators import (
+    DataRequired,
+    Email,
+    EqualTo,
+    Length,
+    NumberRange,
+    Optional,
+    StopValidation,
+    ValidationError,
+)
 
-from lms.models import Phase, Role
+from lms.models import Pathway, Phase, Role, TutoringPhase
 
 PHASE_CHOICES = [("", "Choose a phase")] + [(p.value, p.label) for p in Phase]
 
@@ -116,13 +126,94 @@ class ReasonForm(Form):
     reason = TextAreaField("Reason", validators=[Optional(), Length(max=1000)])
 
 
+class DayField(DateField):
+    """A date typed or picked as YYYY-MM-DD; left blank it is empty (for ``Optional`` or
+    ``DataRequired`` to judge), mistyped it says what to fix."""
+
+    def process_formdata(self, valuelist):
+        if valuelist and not "".join(valuelist).strip():
+            self.data = None
+            return
+        try:
+            super().process_formdata([v.strip() for v in valuelist])
+        except ValueError as error:
+            raise ValueError(f"{self.label.text} must be a real date, for example "
+                             "2025-03-27") from error
+        if self.data is not None and not 2000 <= self.data.year <= 2999:
+            self.data = None
+            raise ValueError(f"{self.label.text} must be a date in the years 2000 to 2999")
+
+
+class DateGiven:
+    """``DataRequired`` for a ``DayField``, except that a mistyped date keeps its own message
+    (rather than "enter a date")."""
+
+    def __init__(self, message: str):
+        self.message = message
+
+    def __call__(self, form, field) -> None:
+        if field.data is None and not field.process_errors:
+            raise StopValidation(self.message)
+
+
+class PageField(IntegerField):
+    """An entry id a paging link carries (never typed): a whole number or nothing."""
+
+    def process_formdata(self, valuelist):
+        if valuelist and not valuelist[0].strip():
+            self.data = None
+            return
+        try:
+            super().process_formdata(valuelist)
+        except ValueError as error:
+            raise ValueError(PAGE_LINK_MESSAGE) from error
+
+    def pre_validate(self, form):
+        if self.data is not None and self.data < 1:
+            raise ValidationError(PAGE_LINK_MESSAGE)
+
+
+PAGE_LINK_MESSAGE = "Use the newer and older links to move between pages"
+
+
 class AuditSearchForm(Form):
+    """The audit log's search: a plain GET form, so a search has its own address. ``before``
+    and ``after`` are the paging links' entry ids, not typed by anyone."""
+
     class Meta:
         csrf = False
 
     action = StringField("Action contains", validators=[Optional(), Length(max=64)])
     object_type = StringField("Object type", validators=[Optional(), Length(max=64)])
     object_id = StringField("Object id", validators=[Optional(), Length(max=64)])
+    actor = EmailField("Done by (email address)", validators=[
+        Optional(), Length(max=254),
+        Email("Enter the email address of the person who made the change, like "
+              "name@example.org")])
+    reason = StringField("Reason contains", validators=[Optional(), Length(max=200)])
+    date_from = DayField("Date from", description="For example 2025-09-01",
+                         validators=[Optional()])
+    date_to = DayField("Date to", description="For example 2025-12-31",
+                       validators=[Optional()])
+    before = PageField()
+    after = PageField()
+
+    def validate_date_to(self, field) -> None:
+        if field.data and self.date_from.data and field.data < self.date_from.data:
+            raise ValidationError("Date to must be the same as or after date from")
+
+
+class BoardReportForm(Form):
+    """The board report's period: a GET form, so a report has its own address. Left out, the
+    dates are the current term so far; the rules of a period are ``reports.check_period``."""
+
+    class Meta:
+        csrf = False
+
+    start = DayField("Start date", description="For example 2025-09-01",
+                     validators=[DateGiven("Enter the start date")])
+    end = DayField("End date", description="For example 2025-12-31",
+                   validators=[DateGiven("Enter the end date")])
 
 
 # --- nominations --------------------------------------------------------------------------
@@ -213,3 +304,49 @@ class ApiKeyForm(Form):
                        description="So you can tell your keys apart, e.g. the system that "
                                    "will use it.",
                        validators=[DataRequired("Name the key"), Length(max=100)])
+
+
+# --- dashboards ---------------------------------------------------------------------------
+
+
+class OfferedChoiceField(SelectField):
+    """A select whose value, if any, must be one of those offered (a school in the person's
+    scope, a known pathway), with a message saying what to choose."""
+
+    def __init__(self, label: str, *, message: str, **kwargs):
+        super().__init__(label, **kwargs)
+        self.message = message
+
+    def pre_validate(self, form):
+        if self.data in (None, ""):
+            return  # nothing chosen: all of them
+        if str(self.data) not in {str(value) for value, _ in self.choices or []}:
+            raise ValidationError(self.message)
+
+
+class DashboardFilterForm(Form):
+    """The dashboards' filters: a GET form, so a filtered dashboard has its own address. The
+    views fill in the trusts, schools and clusters the person may choose from, and drop the
+    fields a dashboard does not offer."""
+
+    class Meta:
+        csrf = False
+
+    trust = OfferedChoiceField("Trust", message="Choose a trust from the list", choices=[])
+    school = OfferedChoiceField("School", message="Choose a school from the list", choices=[])
+    cluster = OfferedChoiceField("Cluster", message="Choose a cluster from the list",
+                                 choices=[])
+    pathway = OfferedChoiceField(
+        "Pathway", message="Choose a pathway from the list",
+        choices=[("", "All pathways"), *((p.value, p.short_label) for p in Pathway)])
+    phase = OfferedChoiceField(
+        "Phase they tutor", message="Choose primary or secondary",
+        choices=[("", "All phases"), *((p.value, p.label) for p in TutoringPhase)])
+    nominated_from = DayField("Nominated from", description="For example 2025-09-01",
+                              validators=[Optional()])
+    nominated_to = DayField("Nominated to", description="For example 2025-12-31",
+                            validators=[Optional()])
+
+    def validate_nominated_to(self, field) -> None:
+        if field.data and self.nominated_from.data and field.data < self.nominated_from.data:
+            raise ValidationError("Nominated to must be the same as or after nominated from")

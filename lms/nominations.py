@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 
 from flask import current_app
 from sqlalchemy import func, or_, select
+from sqlalchemy.exc import IntegrityError
 
 from lms import audit, clock
 from lms.errors import DomainError, TokenInvalid
@@ -303,14 +304,7 @@ def send_nomination_invitation(nomination: Nomination, *, actor: User | None) ->
     """Send (or resend) the invitation; each send replaces the link sent before."""
     before = nomination.status
     nomination.move_to(NominationStatus.INVITED)
-    now = clock.now()
-    nomination.invitation_version += 1
-    nomination.invited_at = now
-    nomination.invitation_expires_at = now + current_app.config["INVITATION_MAX_AGE"]
-    token = make_token(
-        NOMINATION_INVITATION, {"n": nomination.id, "v": nomination.invitation_version}
-    )
-    link = link_to("lms.accept_nomination", token=token)
+    link = _new_invitation_link(nomination)
     send_email(
         nomination.candidate_email,
         "You have been nominated to train as a tutor",
@@ -326,6 +320,19 @@ def send_nomination_invitation(nomination: Nomination, *, actor: User | None) ->
                           "invitation_version": (nomination.invitation_version - 1,
                                                  nomination.invitation_version)})
     return nomination
+
+
+def _new_invitation_link(nomination: Nomination) -> str:
+    """A fresh link to accept the invitation, valid for ``INVITATION_MAX_AGE`` from now; it
+    replaces every link sent before."""
+    now = clock.now()
+    nomination.invitation_version += 1
+    nomination.invited_at = now
+    nomination.invitation_expires_at = now + current_app.config["INVITATION_MAX_AGE"]
+    token = make_token(
+        NOMINATION_INVITATION, {"n": nomination.id, "v": nomination.invitation_version}
+    )
+    return link_to("lms.accept_nomination", token=token)
 
 
 def withdraw_nomination(nomination: Nomination, *, actor: User | None, reason: str | None
@@ -547,6 +554,93 @@ def _school_leaders(school_id: int) -> list[User]:
         select(User).join(Membership, Membership.user_id == User.id).where(
             Membership.school_id == school_id, Membership.role == Role.SCHOOL_LEADER,
             Membership.ended_at.is_(None))))
+
+
+# --- nudging ------------------------------------------------------------------------------
+
+#: A candidate is reminded by hand at most once in this time.
+NUDGE_INTERVAL = timedelta(hours=24)
+
+
+def nudge_candidate(nomination: Nomination, *, actor: User | None) -> Nomination:
+    """Email a candidate still on their way a reminder of their next step: to accept the
+    invitation (with a fresh link), to finish the course (with the days left), or to sit the
+    assessment (with what is still needed first). Once in ``NUDGE_INTERVAL`` at most."""
+    from assessments.services import attempts_of, readiness
+    from courses.services import course_progress
+    from credentials.register import LONDON, today
+    from lms.dashboards import NUDGE_STAGES
+    from lms.models import PipelineStage
+    from lms.pipeline import AttemptFacts, stage_of
+
+    now = clock.now()
+    name = nomination.candidate_name
+    enrolment = nomination.enrolment
+    progress = None
+    attempts = []
+    if enrolment is not None and enrolment.is_active:
+        if now >= enrolment.deadline_at:
+            raise DomainError(f"{name}'s training window has closed, so there is nothing to "
+                              "remind them of")
+        progress = course_progress(enrolment)
+        attempts = attempts_of(enrolment)
+    stage = stage_of(nomination.status, enrolment.status if enrolment else None,
+                     course_complete=progress is not None and progress.complete,
+                     attempts=[AttemptFacts(a.number, a.submitted_at, a.passed)
+                               for a in attempts], register_status=None)
+    if stage not in NUDGE_STAGES:
+        raise DomainError(f"{name} is not in progress ({stage.label.lower()}), so there is "
+                          "nothing to remind them of")
+    last = db.session.scalar(select(func.max(SentReminder.sent_at)).where(
+        SentReminder.kind == "nudge", SentReminder.subject_type == "Nomination",
+        SentReminder.subject_id == nomination.id))
+    if last is not None and now - last < NUDGE_INTERVAL:
+        again = (last + NUDGE_INTERVAL).astimezone(LONDON)
+        raise DomainError(f"{name} was reminded less than a day ago. You can remind them "
+                          f"again after {again:%H:%M} on {again:%-d %B}.")
+    try:
+        with db.session.begin_nested():
+            db.session.add(SentReminder(kind="nudge", subject_type="Nomination",
+                                        subject_id=nomination.id,
+                                        key=today(now).isoformat(), sent_at=now))
+    except IntegrityError as exc:
+        raise DomainError(f"{name} has already been reminded today.") from exc
+
+    school = nomination.school.name
+    changes: dict = {"reminder": (None, stage.value)}
+    if stage == PipelineStage.INVITED:
+        if nomination.status != NominationStatus.INVITED:
+            changes["status"] = (nomination.status, NominationStatus.INVITED)
+            nomination.move_to(NominationStatus.INVITED)
+        version = nomination.invitation_version
+        link = _new_invitation_link(nomination)
+        changes["invitation_version"] = (version, nomination.invitation_version)
+        send_email(nomination.candidate_email,
+                   "A reminder: your invitation to train as a tutor", "nudge",
+                   kind="invited", name=name, school=school, link=link,
+                   days=current_app.config["INVITATION_MAX_AGE"].days,
+                   window_days=current_app.config["TRAINING_WINDOW_DAYS"])
+    else:
+        days_left = enrolment.days_left(now)
+        deadline = enrolment.deadline_at.astimezone(LONDON)
+        common = {"name": enrolment.user.name, "school": school, "days_left": days_left,
+                  "deadline": f"{deadline:%H:%M} on {deadline:%-d %B %Y}"}
+        if stage == PipelineStage.IN_TRAINING:
+            send_email(enrolment.user.email,
+                       f"{days_left} day{'' if days_left == 1 else 's'} left to finish your "
+                       "tutor training", "nudge", kind="training", percent=progress.percent,
+                       link=link_to("courses.course", enrolment_id=enrolment.id), **common)
+        else:
+            second = stage == PipelineStage.FAILED_FIRST_ATTEMPT
+            send_email(enrolment.user.email,
+                       "Your second attempt at the tutor assessment" if second
+                       else "You are ready to take your tutor assessment", "nudge",
+                       kind="assessment", second=second,
+                       needs=readiness(enrolment, now, progress).needs,
+                       link=link_to("assessments.assessment", enrolment_id=enrolment.id),
+                       **common)
+    audit.record("nomination.nudged", nomination, actor=actor, changes=changes)
+    return nomination
 
 
 # --- CSV import ---------------------------------------------------------------------------

@@ -6,8 +6,10 @@ It exists so that dashboards, the register and exports can be measured at the si
 whole programme (``flask data generate``). Rows are written in bulk, straight into the tables,
 with dates and states that agree with each other as the services would leave them; register
 statuses are then derived by the real ``refresh_register``. Endorsements carry an unsigned
-credential (signing 50,000 would take minutes and measures nothing the dashboards use), and
-nobody is emailed. Every synthetic trust is named ``Synthetic trust NN``.
+credential (signing 50,000 would take minutes and measures nothing the dashboards use),
+lesson-by-lesson progress is written only for tutors whose training is open or ended part way
+(a finished course is known from the attempts), and nobody is emailed. Every synthetic trust
+is named ``Synthetic trust NN``.
 """
 
 from __future__ import annotations
@@ -334,15 +336,19 @@ def generate(scale: Scale = Scale(), *, seed: int = 2026, now: datetime | None =
                 status, reason = stage, ("The training window closed." if stage == "lapsed"
                                          else "Left the school")
             spent = (deadline - opened) * 0.8 if stage != "in_training" else now - opened
+            # Lesson by lesson, only where a figure or a page reads it: training still open
+            # or ended part way (a finished course is known from the attempts).
+            detailed = course_detail and stage in ("in_training", "ready", "failed_first",
+                                                   "lapsed", "withdrawn")
             for position, (lesson_id, _, _) in enumerate(
-                    course[:max(done, 1)] if course_detail else ()):
+                    course[:max(done, 1)] if detailed else ()):
                 at = opened + spent * (position + 1) / (len(course) + 1)
                 add("lesson_progress", enrolment_id=enrolment_id, lesson_id=lesson_id,
                     started_at=at, last_seen_at=at + timedelta(minutes=20),
                     completed_at=at + timedelta(minutes=20) if position < done else None,
                     seconds_spent=1200)
             course_done_at = opened + spent * len(course) / (len(course) + 1)
-            if done == len(course) and course_detail:
+            if done == len(course) and detailed:
                 for topic in checks[pathway]:
                     add("formative_results", enrolment_id=enrolment_id, topic=topic, items=[],
                         correct=4, total=4, passed=True, created_at=course_done_at,

@@ -185,12 +185,15 @@ def navigation() -> list[tuple[str, str]]:
         return [("Sign in", url_for("lms.sign_in"))]
     items = [("Home", url_for("lms.home"))]
     if current_user.has_role(Role.PROGRAMME_ADMIN):
-        items += [("Trusts", url_for("lms.trusts")), ("Outbox", url_for("lms.outbox"))]
+        items += [("Trusts", url_for("lms.trusts")),
+                  ("Programme dashboard", url_for("lms.programme_dashboard")),
+                  ("Outbox", url_for("lms.outbox"))]
     for membership in current_user.memberships:
         if membership.role in (Role.CENTRAL_TEAM, Role.TRUSTEE) and membership.trust_id:
             items.append(
                 (membership.trust.name, url_for("lms.trust", trust_id=membership.trust_id))
             )
+    items += _dashboard_links()
     items += [("Account", url_for("lms.account"))]
     seen: set[str] = set()
     unique = []
@@ -199,3 +202,23 @@ def navigation() -> list[tuple[str, str]]:
             seen.add(href)
             unique.append((label, href))
     return unique
+
+
+def _dashboard_links() -> list[tuple[str, str]]:
+    """A trust's dashboard for its central team, trustees and cluster leads, a school's for
+    its leaders; named after the trust or school only when someone has more than one."""
+    from flask import url_for
+
+    boards = []
+    for membership in current_user.memberships:
+        if membership.role in (Role.CENTRAL_TEAM, Role.TRUSTEE, Role.CLUSTER_LEAD) \
+                and membership.trust_id:
+            boards.append((membership, url_for("lms.trust_dashboard",
+                                               trust_id=membership.trust_id)))
+        elif membership.role == Role.SCHOOL_LEADER and membership.school_id:
+            boards.append((membership, url_for("lms.school_dashboard",
+                                               school_id=membership.school_id)))
+    if len({href for _, href in boards}) == 1:
+        return [("Dashboard", boards[0][1])]
+    return [(f"{(m.school if m.role == Role.SCHOOL_LEADER else m.trust).name} dashboard", href)
+            for m, href in boards]

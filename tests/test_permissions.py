@@ -104,11 +104,13 @@ URL_ARGUMENTS = {
     "position": lambda w: 0,
     "token": lambda w: "bad-token",
     "filename": lambda w: "app.css",
+    "section": lambda w: "pipeline",
+    "fmt": lambda w: "csv",
 }
 
 #: Arguments that name an object of trust B (the rest only shape the URL).
 OBJECT_ARGUMENTS = set(URL_ARGUMENTS) - {"topic", "position", "token", "filename", "change",
-                                         "slug"}
+                                         "slug", "section", "fmt"}
 
 #: A well-formed body for POSTs that change something, so a refusal is the access rule's doing
 #: and not a form error. Other POSTs carry only the CSRF token.
