@@ -14,6 +14,7 @@ from credentials.services import issue_endorsement
 from lms import nominations, pipeline
 from lms.demo import days_ago, revisit_every_lesson, sit_assessment, study
 from lms.models import Role
+from tests import snapshots
 from tests.factories import (
     invitation_token,
     make_cluster,
@@ -32,7 +33,12 @@ def enrol(school, name, **fields):
 
 def build_world(db_session) -> SimpleNamespace:
     """Trust A: Oak (in the North cluster) and Elm; one candidate at each stage, the
-    endorsed ones 10 and 20 days from nomination to endorsement. Trust B: one candidate."""
+    endorsed ones 10 and 20 days from nomination to endorsement. Trust B: one candidate.
+    Built once per run, and restored as it was for each test (``tests.snapshots``)."""
+    return snapshots.world("dashboard", lambda: _build(db_session))
+
+
+def _build(db_session) -> SimpleNamespace:
     load_content()
     load_bank()
     trust = make_trust("Trust A")
