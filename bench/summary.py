@@ -11,7 +11,7 @@ import subprocess
 import sys
 
 BENCHMARKS = ["bench.nomination_import", "bench.lesson_page", "bench.assessment_load",
-              "bench.credentials", "bench.register"]
+              "bench.credentials", "bench.register", "bench.dashboards"]
 LINE = re.compile(
     r"^bench: (?P<name>\S+) = (?P<value>[-\d.]+) (?P<unit>\S+) "
     r"\(target (?P<op><=|>=|==) (?P<target>[-\d.]+)\)$"

@@ -534,6 +534,8 @@ def record_risk_decision(check: DbsCheck, *, decision: str, decided_on: date, de
         raise DomainError("Say who made the decision", field="decided_by")
     changes = audit.diff(check, risk_decision=choice, risk_decision_on=decided_on,
                          risk_decision_by=decided_by.strip())
+    # Who decided is a name: the audit log holds ids, never personal data (the actor is there).
+    changes.pop("risk_decision_by", None)
     db.session.flush()
     audit.record("dbs_check.risk_decision", check, actor=actor, trust_id=check.trust_id,
                  changes=changes)
@@ -713,13 +715,18 @@ class DueCheck:
     what: str
 
 
+def due_condition(horizon: date):
+    """An entry (not removed) whose DBS check or safeguarding training is due on or before
+    ``horizon``, as the derivation last found the due dates."""
+    return RegisterEntry.removed_at.is_(None) & (
+        (RegisterEntry.dbs_due_on <= horizon) | (RegisterEntry.training_due_on <= horizon))
+
+
 def due_entries(horizon: date) -> Select:
-    """Register entries (not removed) whose DBS check or safeguarding training is due on or
-    before ``horizon``, as the derivation last found the due dates."""
+    """The entries of ``due_condition``, with what ``dues_of`` reads."""
     return select(RegisterEntry.id, RegisterEntry.trust_id, RegisterEntry.user_id,
                   RegisterEntry.dbs_due_on, RegisterEntry.training_due_on).where(
-        RegisterEntry.removed_at.is_(None),
-        (RegisterEntry.dbs_due_on <= horizon) | (RegisterEntry.training_due_on <= horizon))
+        due_condition(horizon))
 
 
 def dues_of(row, horizon: date) -> list[tuple[str, date]]:

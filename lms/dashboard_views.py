@@ -30,7 +30,7 @@ from lms.web import commit_or_flash
 #: Schools (or trusts) per page of the comparison table.
 PER_PAGE = 100
 #: Items of each action list shown on the page (the download has up to
-#: ``dashboards.ACTION_LIST_LIMIT``).
+#: ``dashboards.ACTION_LIST_LIMIT`` of each).
 ITEMS_SHOWN = 5
 FILTER_KEYS = ("trust", "school", "cluster", "pathway", "phase", "nominated_from",
                "nominated_to")
@@ -149,7 +149,8 @@ def _sort() -> tuple[str, bool]:
     return (sort if sort in SORT_KEYS else "name"), request.args.get("dir") == "desc"
 
 
-def _board(place: Place, scope: Scope) -> tuple[DashboardFilterForm, Dashboard | None]:
+def _board(place: Place, scope: Scope, items: int
+           ) -> tuple[DashboardFilterForm, Dashboard | None]:
     """The filter form, and every figure of the dashboard (``None`` if the filters are
     wrong). Reading them may rebuild records gone stale: the caller commits that once it
     has rendered the figures (committing first would expire everything the page shows)."""
@@ -157,7 +158,7 @@ def _board(place: Place, scope: Scope) -> tuple[DashboardFilterForm, Dashboard |
     filters = _filters(form)
     if filters is None:
         return form, None
-    return form, dashboards.dashboard(scope, filters)
+    return form, dashboards.dashboard(scope, filters, items=items)
 
 
 # --- pages -------------------------------------------------------------------------------------
@@ -167,7 +168,7 @@ HEADINGS = {"programme": "Programme dashboard", "trust": "Dashboard", "school": 
 
 
 def _page(place: Place, scope: Scope):
-    form, board = _board(place, scope)
+    form, board = _board(place, scope, ITEMS_SHOWN)
     sort, descending = _sort()
     context = {"place": place, "scope": scope, "form": form, "board": board, "sort": sort,
                "descending": descending, "filtered": bool(_kept(sort=False)),
@@ -248,7 +249,7 @@ def school_dashboard(school_id: int):
 def _export(place: Place, scope: Scope, section: str, fmt: str) -> Response:
     """One section as a file: the figures the page shows, for the same scope, filters and
     sort order."""
-    _form, board = _board(place, scope)
+    _form, board = _board(place, scope, dashboards.ACTION_LIST_LIMIT)
     if board is None:
         abort(400)
     sort, descending = _sort()

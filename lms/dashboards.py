@@ -10,7 +10,6 @@ exports and the board report call the same functions, so they cannot disagree.
 from __future__ import annotations
 
 import statistics
-from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 
@@ -42,7 +41,8 @@ DEADLINE_SOON = timedelta(days=7)
 BEHIND_PERCENT = 70
 EXPIRY_SOON = timedelta(days=60)
 DUE_SOON_DAYS = 30
-ACTION_LIST_LIMIT = 50
+#: The most items of one action list read at once (a download holds this many).
+ACTION_LIST_LIMIT = 1_000
 
 
 # --- who sees what ---------------------------------------------------------------------------
@@ -218,10 +218,13 @@ class StageCount:
 
 @dataclass
 class Pipeline:
-    """Candidates by stage, in scope and per school (or per trust across the programme)."""
+    """Candidates by stage, in scope and per school (or per trust across the programme), with
+    first and second attempts taken and passed per pathway."""
 
     overall: GroupFigures
     groups: list[GroupFigures]
+    #: Per pathway: the figures of everyone in scope on it.
+    pathways: dict[Pathway, GroupFigures] = field(default_factory=dict)
 
     @property
     def total(self) -> int:
@@ -236,29 +239,33 @@ class Pipeline:
 
 
 def pipeline(scope: Scope, filters: Filters) -> Pipeline:
-    """One query: candidates counted by group and stage, with first and second attempts
-    taken and passed."""
+    """One query: candidates counted by group, pathway and stage, with first and second
+    attempts taken and passed."""
     group = PipelineRecord.trust_id if scope.by == "trust" else PipelineRecord.school_id
     rows = db.session.execute(
-        select(group, PipelineRecord.stage, func.count(),
+        select(group, PipelineRecord.pathway, PipelineRecord.stage, func.count(),
                func.count(PipelineRecord.first_attempt_at),
                func.sum(case((PipelineRecord.first_attempt_passed.is_(True), 1), else_=0)),
                func.count(PipelineRecord.second_attempt_at),
                func.sum(case((PipelineRecord.second_attempt_passed.is_(True), 1), else_=0)))
-        .where(*record_conditions(scope, filters)).group_by(group, PipelineRecord.stage)).all()
+        .where(*record_conditions(scope, filters))
+        .group_by(group, PipelineRecord.pathway, PipelineRecord.stage)).all()
     names = _names(scope.by, {row[0] for row in rows})
     groups: dict[int, GroupFigures] = {}
-    for key, stage, count, first_taken, first_passed, second_taken, second_passed in rows:
-        figures = groups.setdefault(key, GroupFigures(key, names.get(key, "")))
-        figures.stages[stage] = count
-        figures.first_taken += first_taken
-        figures.first_passed += first_passed or 0
-        figures.second_taken += second_taken
-        figures.second_passed += second_passed or 0
+    pathways = {pathway: GroupFigures(None, pathway.label) for pathway in Pathway}
+    for key, pathway, stage, count, first_taken, first_passed, second_taken, second_passed \
+            in rows:
+        group = groups.get(key) or groups.setdefault(key, GroupFigures(key, names.get(key, "")))
+        for figures in (group, pathways[pathway]):
+            figures.stages[stage] = figures.stages.get(stage, 0) + count
+            figures.first_taken += first_taken
+            figures.first_passed += first_passed or 0
+            figures.second_taken += second_taken
+            figures.second_passed += second_passed or 0
     overall = GroupFigures(None, scope.title)
     for figures in groups.values():
         overall.add(figures)
-    return Pipeline(overall, sorted(groups.values(), key=lambda g: g.name))
+    return Pipeline(overall, sorted(groups.values(), key=lambda g: g.name), pathways)
 
 
 def _names(by: str, keys: set[int]) -> dict[int, str]:
@@ -314,18 +321,17 @@ class PassRate:
         return _rate(self.second_passed, self.second_taken)
 
 
-def pass_rates(scope: Scope, filters: Filters) -> list[PassRate]:
+def pass_rates_of(figures: Pipeline) -> list[PassRate]:
     """First- and second-attempt pass rates per pathway, then all pathways together."""
-    rows = db.session.execute(
-        select(PipelineRecord.pathway, func.count(PipelineRecord.first_attempt_at),
-               func.sum(case((PipelineRecord.first_attempt_passed.is_(True), 1), else_=0)),
-               func.count(PipelineRecord.second_attempt_at),
-               func.sum(case((PipelineRecord.second_attempt_passed.is_(True), 1), else_=0)))
-        .where(*record_conditions(scope, filters)).group_by(PipelineRecord.pathway)).all()
-    found = {pathway: PassRate(pathway, a, b or 0, c, d or 0) for pathway, a, b, c, d in rows}
-    rates = [found.get(p, PassRate(p, 0, 0, 0, 0)) for p in Pathway]
-    return rates + [PassRate(None, *(sum(getattr(r, f) for r in rates) for f in (
-        "first_taken", "first_passed", "second_taken", "second_passed")))]
+    rates = [PassRate(pathway, g.first_taken, g.first_passed, g.second_taken, g.second_passed)
+             for pathway, g in figures.pathways.items()]
+    overall = figures.overall
+    return rates + [PassRate(None, overall.first_taken, overall.first_passed,
+                             overall.second_taken, overall.second_passed)]
+
+
+def pass_rates(scope: Scope, filters: Filters) -> list[PassRate]:
+    return pass_rates_of(pipeline(scope, filters))
 
 
 def median_days_to_endorsement(scope: Scope, filters: Filters) -> float | None:
@@ -363,28 +369,26 @@ class TrainingProgress:
         return self.at_risk + self.behind + self.on_track
 
 
-def progress_band(opened_at: datetime, deadline_at: datetime, percent: int, now: datetime
-                  ) -> str:
-    """At risk (deadline within 7 days, under 70% done), behind (less of the course done than
-    of the window used) or on track."""
-    if deadline_at - now <= DEADLINE_SOON and percent < BEHIND_PERCENT:
-        return "at_risk"
-    window = (deadline_at - opened_at).total_seconds() or 1
-    used = min(1.0, max(0.0, (now - opened_at).total_seconds() / window))
-    return "behind" if percent < 100 * used else "on_track"
+def progress_band(now: datetime):
+    """At risk (deadline within 7 days, under 70% done), behind (less of the course done
+    than of the window used: past the moment they were on track until) or on track."""
+    return case(
+        (and_(PipelineRecord.deadline_at <= now + DEADLINE_SOON,
+              func.coalesce(PipelineRecord.percent_done, 0) < BEHIND_PERCENT), "at_risk"),
+        (func.coalesce(PipelineRecord.on_track_until, PipelineRecord.opened_at) < now,
+         "behind"), else_="on_track")
 
 
 def training_progress(scope: Scope, filters: Filters, now: datetime | None = None
                       ) -> TrainingProgress:
     now = now or clock.now()
-    bands: dict[str, int] = defaultdict(int)
-    for opened_at, deadline_at, percent in db.session.execute(
-            select(PipelineRecord.opened_at, PipelineRecord.deadline_at,
-                   PipelineRecord.percent_done)
-            .where(*record_conditions(scope, filters),
-                   PipelineRecord.stage == PipelineStage.IN_TRAINING)):
-        bands[progress_band(opened_at, deadline_at, percent or 0, now)] += 1
-    return TrainingProgress(bands["at_risk"], bands["behind"], bands["on_track"])
+    band = progress_band(now)
+    bands = dict(db.session.execute(
+        select(band, func.count())
+        .where(*record_conditions(scope, filters),
+               PipelineRecord.stage == PipelineStage.IN_TRAINING).group_by(band)).all())
+    return TrainingProgress(bands.get("at_risk", 0), bands.get("behind", 0),
+                            bands.get("on_track", 0))
 
 
 # --- action lists ----------------------------------------------------------------------------
@@ -413,9 +417,12 @@ def _day(moment: datetime | date) -> str:
 
 
 def _pipeline_list(scope: Scope, filters: Filters, key: str, title: str, conditions: list,
-                   order, detail, link, limit: int) -> ActionList:
+                   order, detail, link, limit: int, count: int | None = None) -> ActionList:
+    """An action list read from the pipeline records (``count`` when the caller knows it)."""
     where = [*record_conditions(scope, filters), *conditions]
-    count = db.session.scalar(select(func.count()).select_from(PipelineRecord).where(*where))
+    if count is None:
+        count = db.session.scalar(select(func.count()).select_from(PipelineRecord)
+                                  .where(*where))
     rows = db.session.execute(
         select(PipelineRecord, Nomination.candidate_name, School.name)
         .join(Nomination, Nomination.id == PipelineRecord.nomination_id)
@@ -460,23 +467,34 @@ def _register_conditions(scope: Scope, filters: Filters, model) -> list:
     return found
 
 
-def _register_list(scope: Scope, filters: Filters, key: str, title: str, query: Select,
-                   conditions: list, order, item, limit: int) -> ActionList:
-    count = db.session.scalar(select(func.count()).select_from(
-        query.where(*conditions).subquery()))
-    rows = db.session.execute(query.where(*conditions).order_by(*order).limit(limit)).all()
+def _register_list(key: str, title: str, model, query: Select, conditions: list, order, item,
+                   limit: int, count: int | None = None) -> ActionList:
+    """An action list read from the register (``count`` when the caller knows it)."""
+    if count is None:
+        count = db.session.scalar(select(func.count()).select_from(model).where(*conditions))
+    # The first few picked from the model's table alone, then joined to names: joining first
+    # would join a whole register to the people table to keep a handful of rows.
+    first = select(model.id).where(*conditions).order_by(*order).limit(limit)
+    rows = db.session.execute(query.where(model.id.in_(first.scalar_subquery()))
+                              .order_by(*order)).all()
     return ActionList(key, title, count, [item(row) for row in rows])
 
 
 def action_lists(scope: Scope, filters: Filters, now: datetime | None = None,
-                 limit: int = ACTION_LIST_LIMIT) -> list[ActionList]:
+                 limit: int = ACTION_LIST_LIMIT, *, figures: Pipeline | None = None,
+                 compliance: RegisterCompliance | None = None) -> list[ActionList]:
     """What needs someone's attention, each item one click from its record; the first
-    ``limit`` of each list, most urgent first, with the full count."""
+    ``limit`` of each list, most urgent first, with the full count. A list that is a whole
+    stage (or register status) counts it from ``figures`` (``compliance``) when given, so the
+    page can never show two different numbers for it."""
     from credentials import register
     from credentials.models import Endorsement, EndorsementStatus, RegisterEntry, RegisterStatus
 
     now = now or clock.now()
     on = register.today(now)
+    staged = figures.overall.stages if figures is not None else {}
+    stage_count = (lambda stage: staged.get(stage, 0)) if figures is not None else \
+        (lambda stage: None)
     enrolment = lambda r: ("lms.enrolment", {"enrolment_id": r.enrolment_id})  # noqa: E731
     nomination = lambda r: ("lms.nomination", {"nomination_id": r.nomination_id})  # noqa: E731
     lists = [
@@ -494,37 +512,40 @@ def action_lists(scope: Scope, filters: Filters, now: datetime | None = None,
             [PipelineRecord.stage == PipelineStage.FAILED_FIRST_ATTEMPT],
             PipelineRecord.deadline_at,
             lambda r: f"First attempt {_day(r.first_attempt_at)}; deadline "
-                      f"{_day(r.deadline_at)}", enrolment, limit),
+                      f"{_day(r.deadline_at)}", enrolment, limit,
+            stage_count(PipelineStage.FAILED_FIRST_ATTEMPT)),
         _pipeline_list(
             scope, filters, "invitations", "Invitations not accepted",
-            [PipelineRecord.stage == PipelineStage.INVITED], PipelineRecord.invited_at,
+            [PipelineRecord.stage == PipelineStage.INVITED], PipelineRecord.nominated_at,
             lambda r: f"Invited {_day(r.invited_at)}" if r.invited_at else "Approved, not "
-                      "yet invited", nomination, limit),
+                      "yet invited", nomination, limit, stage_count(PipelineStage.INVITED)),
         _pipeline_list(
             scope, filters, "approvals", "Nominations awaiting approval",
             [PipelineRecord.stage == PipelineStage.AWAITING_APPROVAL],
             PipelineRecord.nominated_at, lambda r: f"Nominated {_day(r.nominated_at)}",
-            nomination, limit),
+            nomination, limit, stage_count(PipelineStage.AWAITING_APPROVAL)),
     ]
     horizon = on + timedelta(days=DUE_SOON_DAYS)
-    due_query = register.due_entries(horizon).add_columns(User.name).join(
-        User, User.id == RegisterEntry.user_id)
+    entries = _register_conditions(scope, filters, RegisterEntry)
     first_due = case((RegisterEntry.training_due_on.is_(None), RegisterEntry.dbs_due_on),
                      (RegisterEntry.dbs_due_on.is_(None), RegisterEntry.training_due_on),
                      (RegisterEntry.dbs_due_on <= RegisterEntry.training_due_on,
                       RegisterEntry.dbs_due_on), else_=RegisterEntry.training_due_on)
     lists.append(_register_list(
-        scope, filters, "checks_due",
+        "checks_due",
         f"DBS checks and safeguarding training due within {DUE_SOON_DAYS} days or overdue",
-        due_query, _register_conditions(scope, filters, RegisterEntry),
-        (first_due, RegisterEntry.id),
+        RegisterEntry,
+        select(RegisterEntry.trust_id, RegisterEntry.user_id, RegisterEntry.dbs_due_on,
+               RegisterEntry.training_due_on, User.name)
+        .join(User, User.id == RegisterEntry.user_id),
+        [*entries, register.due_condition(horizon)], (first_due, RegisterEntry.id),
         lambda row: ActionItem(row.name, "; ".join(
             f"{what} {'overdue since' if due_on <= on else 'due'} {_day(due_on)}"
             for what, due_on in register.dues_of(row, horizon)),
             "credentials.person_records", {"trust_id": row.trust_id, "user_id": row.user_id}),
-        limit))
+        limit, compliance.checks_due if compliance is not None else None))
     lists.append(_register_list(
-        scope, filters, "expiring", f"Endorsements expiring within {EXPIRY_SOON.days} days",
+        "expiring", f"Endorsements expiring within {EXPIRY_SOON.days} days", Endorsement,
         select(Endorsement.id, Endorsement.valid_until, User.name, School.name.label("school"))
         .join(User, User.id == Endorsement.user_id)
         .join(School, School.id == Endorsement.school_id),
@@ -536,16 +557,16 @@ def action_lists(scope: Scope, filters: Filters, now: datetime | None = None,
                                "credentials.endorsement", {"endorsement_id": row.id},
                                school=row.school), limit))
     lists.append(_register_list(
-        scope, filters, "suspended", "Register entries suspended",
+        "suspended", "Register entries suspended", RegisterEntry,
         select(RegisterEntry.trust_id, RegisterEntry.user_id, RegisterEntry.status_since,
                RegisterEntry.reasons, User.name).join(User, User.id == RegisterEntry.user_id),
-        [RegisterEntry.status == RegisterStatus.SUSPENDED,
-         *_register_conditions(scope, filters, RegisterEntry)],
+        [RegisterEntry.status == RegisterStatus.SUSPENDED, *entries],
         (RegisterEntry.status_since, RegisterEntry.id),
         lambda row: ActionItem(row.name, f"Since {_day(row.status_since)}: "
                                          + "; ".join(row.reasons[:2]),
                                "credentials.person_records",
-                               {"trust_id": row.trust_id, "user_id": row.user_id}), limit))
+                               {"trust_id": row.trust_id, "user_id": row.user_id}), limit,
+        compliance.statuses.get("suspended", 0) if compliance is not None else None))
     return lists
 
 
@@ -561,6 +582,8 @@ class RegisterCompliance:
     dbs_due_soon: int
     training_overdue: int
     training_due_soon: int
+    #: Entries (not removed) with a DBS check or training due within 30 days or overdue.
+    checks_due: int = 0
 
     @property
     def listed(self) -> int:
@@ -574,25 +597,29 @@ class RegisterCompliance:
 
 def register_compliance(scope: Scope, filters: Filters, now: datetime | None = None
                         ) -> RegisterCompliance:
+    """One query: entries by status, with the checks and training overdue or due soon."""
     from credentials import register
     from credentials.models import RegisterEntry
 
     on = register.today(now)
     soon = on + timedelta(days=DUE_SOON_DAYS)
-    conditions = _register_conditions(scope, filters, RegisterEntry)
-    statuses = {status.value: count for status, count in db.session.execute(
-        select(RegisterEntry.status, func.count()).where(*conditions)
-        .group_by(RegisterEntry.status))}
-    live = [*conditions, RegisterEntry.removed_at.is_(None)]
-    counts = db.session.execute(select(
-        func.sum(case((RegisterEntry.dbs_due_on <= on, 1), else_=0)),
-        func.sum(case((and_(RegisterEntry.dbs_due_on > on, RegisterEntry.dbs_due_on <= soon),
-                       1), else_=0)),
-        func.sum(case((RegisterEntry.training_due_on <= on, 1), else_=0)),
-        func.sum(case((and_(RegisterEntry.training_due_on > on,
-                            RegisterEntry.training_due_on <= soon), 1), else_=0)))
-        .where(*live)).one()
-    return RegisterCompliance(statuses, *(int(n or 0) for n in counts))
+    live = RegisterEntry.removed_at.is_(None)
+
+    def counted(*conditions):
+        return func.sum(case((and_(live, *conditions), 1), else_=0))
+
+    rows = db.session.execute(
+        select(RegisterEntry.status, func.count(),
+               counted(RegisterEntry.dbs_due_on <= on),
+               counted(RegisterEntry.dbs_due_on > on, RegisterEntry.dbs_due_on <= soon),
+               counted(RegisterEntry.training_due_on <= on),
+               counted(RegisterEntry.training_due_on > on,
+                       RegisterEntry.training_due_on <= soon),
+               counted(register.due_condition(soon)))
+        .where(*_register_conditions(scope, filters, RegisterEntry))
+        .group_by(RegisterEntry.status)).all()
+    totals = [sum(int(row[i] or 0) for row in rows) for i in range(2, 7)]
+    return RegisterCompliance({status.value: count for status, count, *_ in rows}, *totals)
 
 
 # --- exceptions, for the board ------------------------------------------------------------------
@@ -720,18 +747,22 @@ class Dashboard:
     register: RegisterCompliance
 
 
-def dashboard(scope: Scope, filters: Filters, now: datetime | None = None) -> Dashboard:
+def dashboard(scope: Scope, filters: Filters, now: datetime | None = None,
+              items: int = ACTION_LIST_LIMIT) -> Dashboard:
     """Every figure of one dashboard, after bringing its trusts' pipeline records up to date
-    (see ``lms.pipeline.refresh``)."""
+    (see ``lms.pipeline.refresh``), with the first ``items`` of each action list."""
     from lms import pipeline as records
 
     now = now or clock.now()
     trusts = trust_ids_of(scope, filters)
     records.refresh(trusts, now=now)
-    return Dashboard(scope, filters, records.built_at(trusts), pipeline(scope, filters),
-                     pass_rates(scope, filters), median_days_to_endorsement(scope, filters),
-                     training_progress(scope, filters, now), action_lists(scope, filters, now),
-                     register_compliance(scope, filters, now))
+    figures = pipeline(scope, filters)
+    compliance = register_compliance(scope, filters, now)
+    return Dashboard(scope, filters, records.built_at(trusts), figures, pass_rates_of(figures),
+                     median_days_to_endorsement(scope, filters),
+                     training_progress(scope, filters, now),
+                     action_lists(scope, filters, now, items, figures=figures,
+                                  compliance=compliance), compliance)
 
 
 __all__ = ["Scope", "Filters", "Dashboard", "dashboard", "pipeline", "pass_rates",

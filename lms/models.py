@@ -11,6 +11,7 @@ from sqlalchemy import (
     CheckConstraint,
     ForeignKey,
     Index,
+    LargeBinary,
     String,
     Text,
     UniqueConstraint,
@@ -172,6 +173,13 @@ class User(UserMixin, db.Model):
     deactivated_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     last_signed_in_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=clock.now)
+    #: The authenticator app's TOTP key, encrypted with ``ENCRYPTION_KEY`` ("totp-secret");
+    #: set, with ``two_factor_enabled_at``, once the person has confirmed a code from the app.
+    totp_secret_encrypted: Mapped[bytes | None] = mapped_column(LargeBinary)
+    two_factor_enabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    #: The last TOTP time step accepted from this person: that code, and any older, never
+    #: work again.
+    totp_last_step: Mapped[int | None] = mapped_column()
 
     memberships: Mapped[list[Membership]] = relationship(
         back_populates="user",
@@ -190,8 +198,37 @@ class User(UserMixin, db.Model):
     def is_programme_admin(self) -> bool:
         return self.has_role(Role.PROGRAMME_ADMIN)
 
+    @property
+    def two_factor_enabled(self) -> bool:
+        return self.two_factor_enabled_at is not None
+
+    @property
+    def two_factor_required(self) -> bool:
+        """Whether a role this person holds needs a second factor at every sign-in."""
+        return self.has_role(*TWO_FACTOR_ROLES)
+
     def __repr__(self) -> str:
         return f"<User {self.id}>"
+
+
+#: Roles that must sign in with a second factor: they see or change every school of a trust
+#: (or the platform).
+TWO_FACTOR_ROLES = (Role.CENTRAL_TEAM, Role.PROGRAMME_ADMIN, Role.TRUSTEE)
+
+
+class RecoveryCode(db.Model):
+    """A single-use code that stands in for the authenticator app; only its keyed hash is
+    kept."""
+
+    __tablename__ = "recovery_codes"
+    __table_args__ = (UniqueConstraint("user_id", "code_hash"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    #: ``lms.crypto.keyed_hash`` of the code as ``security.normalise_recovery_code`` gives it.
+    code_hash: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=clock.now)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
 class Membership(db.Model):
@@ -650,6 +687,9 @@ class PipelineRecord(db.Model):
     __table_args__ = (
         Index("ix_pipeline_records_trust_stage", "trust_id", "stage"),
         Index("ix_pipeline_records_school_stage", "school_id", "stage"),
+        # The action lists across the programme: a stage, most urgent or oldest first.
+        Index("ix_pipeline_records_stage_deadline", "stage", "deadline_at"),
+        Index("ix_pipeline_records_stage_nominated", "stage", "nominated_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -669,6 +709,9 @@ class PipelineRecord(db.Model):
     deadline_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     #: Share of the course's minutes done, for enrolments still in training.
     percent_done: Mapped[int | None]
+    #: When a tutor still in training falls behind if they do no more: the moment the share
+    #: of their window used passes the share of the course done.
+    on_track_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
     attempts: Mapped[int] = mapped_column(default=0)
     first_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     first_attempt_passed: Mapped[bool | None]

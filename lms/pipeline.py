@@ -151,6 +151,9 @@ def rebuild(trust_ids: Iterable[int] | None = None, *, now: datetime | None = No
             "opened_at": enrolment.opened_at if enrolment else None,
             "deadline_at": enrolment.deadline_at if enrolment else None,
             "percent_done": done.percent if done else None,
+            "on_track_until": enrolment.opened_at + (enrolment.deadline_at
+                                                     - enrolment.opened_at) * done.percent / 100
+            if done else None,
             "attempts": len(tried),
             "first_attempt_at": first.submitted_at if first else None,
             "first_attempt_passed": first.passed if first else None,

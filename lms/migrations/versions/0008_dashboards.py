@@ -42,6 +42,7 @@ def upgrade():
     sa.Column('opened_at', lms.types.UTCDateTime(), nullable=True),
     sa.Column('deadline_at', lms.types.UTCDateTime(), nullable=True),
     sa.Column('percent_done', sa.Integer(), nullable=True),
+    sa.Column('on_track_until', lms.types.UTCDateTime(), nullable=True),
     sa.Column('attempts', sa.Integer(), nullable=False),
     sa.Column('first_attempt_at', lms.types.UTCDateTime(), nullable=True),
     sa.Column('first_attempt_passed', sa.Boolean(), nullable=True),
@@ -64,6 +65,8 @@ def upgrade():
     with op.batch_alter_table('pipeline_records', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_pipeline_records_cluster_id'), ['cluster_id'], unique=False)
         batch_op.create_index('ix_pipeline_records_school_stage', ['school_id', 'stage'], unique=False)
+        batch_op.create_index('ix_pipeline_records_stage_deadline', ['stage', 'deadline_at'], unique=False)
+        batch_op.create_index('ix_pipeline_records_stage_nominated', ['stage', 'nominated_at'], unique=False)
         batch_op.create_index('ix_pipeline_records_trust_stage', ['trust_id', 'stage'], unique=False)
 
     with op.batch_alter_table('audit_entries', schema=None) as batch_op:
@@ -99,6 +102,8 @@ def downgrade():
 
     with op.batch_alter_table('pipeline_records', schema=None) as batch_op:
         batch_op.drop_index('ix_pipeline_records_trust_stage')
+        batch_op.drop_index('ix_pipeline_records_stage_nominated')
+        batch_op.drop_index('ix_pipeline_records_stage_deadline')
         batch_op.drop_index('ix_pipeline_records_school_stage')
         batch_op.drop_index(batch_op.f('ix_pipeline_records_cluster_id'))
 
