@@ -63,6 +63,7 @@ def create_app(config: dict | None = None) -> Flask:
     import lms.privacy_views  # noqa: F401
     import lms.report_views  # noqa: F401
     import lms.tasks  # noqa: F401  (registers the core's tasks)
+    import lms.two_factor_views  # noqa: F401
     import lms.views  # noqa: F401
     from courses import bp as courses_bp
     from courses.cli import courses_cli

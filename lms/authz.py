@@ -53,18 +53,29 @@ class Access(enum.StrEnum):
     PUBLIC = "public"
     #: Any signed-in person; object checks inside the view narrow it further.
     SIGNED_IN = "signed_in"
+    #: Someone whose password was just accepted and whose second factor is still to come
+    #: (a marker in the session, for 10 minutes): the two-factor sign-in pages only.
+    SECOND_FACTOR = "second_factor"
 
 
 STAFF_ROLES = (Role.SCHOOL_LEADER, Role.CENTRAL_TEAM, Role.CLUSTER_LEAD, Role.TRUSTEE)
 
 
 def access(kind: Access | str = Access.SIGNED_IN, roles: tuple[Role, ...] = ()) -> Callable[[F], F]:
-    """Declare (and enforce) who may reach a view: public, any signed-in user, or some roles."""
+    """Declare (and enforce) who may reach a view: public, any signed-in user, some roles, or
+    someone half-way through signing in (password accepted, second factor pending)."""
 
     def decorator(view: F) -> F:
         @wraps(view)
         def wrapper(*args, **kwargs):
-            if kind != Access.PUBLIC:
+            if kind == Access.SECOND_FACTOR:
+                from lms.two_factor_views import pending_user
+
+                if pending_user() is None:
+                    from flask import redirect, url_for
+
+                    return redirect(url_for("lms.sign_in"))
+            elif kind != Access.PUBLIC:
                 if not current_user.is_authenticated:
                     from lms.extensions import login_manager
 

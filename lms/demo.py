@@ -44,6 +44,10 @@ ACCOUNTS = [
     ("central.riverside", "Owen Price", Role.CENTRAL_TEAM, "other"),
 ]
 
+#: The authenticator key of every demo account whose role needs two-factor sign-in. It is
+#: published (README, ``demo load``), so it protects nothing: for trying the demo only.
+DEMO_TOTP_SECRET = "DEMODEMODEMODEMODEMODEMODEMODEMO"
+
 
 def load(password: str) -> list[User] | None:
     """Create the demo trust once; return the accounts made, or None if it already exists."""
@@ -83,9 +87,29 @@ def load(password: str) -> list[User] | None:
             school=schools.get(scope or ""),
             provider=provider,
         )
+        if user.two_factor_required:
+            _enrol_two_factor(user)
         users.append(user)
     load_pipeline(password)
     return users
+
+
+def _enrol_two_factor(user: User) -> None:
+    """Set the demo key up as the person would, with a code from the previous time step, so
+    the code an app shows now still works for their first sign-in."""
+    from lms import two_factor
+    from lms.security import TOTP_PERIOD, totp, totp_key
+
+    earlier = clock.now() - timedelta(seconds=TOTP_PERIOD)
+    two_factor.enable_two_factor(user, DEMO_TOTP_SECRET, totp(totp_key(DEMO_TOTP_SECRET),
+                                                              earlier))
+
+
+def demo_code() -> str:
+    """The code an authenticator app holding the demo key shows now."""
+    from lms.security import totp, totp_key
+
+    return totp(totp_key(DEMO_TOTP_SECRET), clock.now())
 
 
 def print_accounts(password: str) -> None:
@@ -96,6 +120,17 @@ def print_accounts(password: str) -> None:
     click.echo(f"Demo accounts (password for all: {password})")
     for local, name, role, _ in ACCOUNTS:
         click.echo(f"  {role.label:<18} {local + '@' + DOMAIN:<32} {name}")
+    from lms.models import TWO_FACTOR_ROLES
+    from lms.security import group_secret
+
+    needing = ", ".join(local for local, _, role, _ in ACCOUNTS if role in TWO_FACTOR_ROLES)
+    click.echo("")
+    click.echo("Two-factor sign-in, DEMO ONLY (this key is published; never use it for a real "
+               "account):")
+    click.echo(f"  {needing} also need a code from an authenticator app set up")
+    click.echo(f"  with the key {group_secret(DEMO_TOTP_SECRET)}  (time-based, 6 digits, "
+               "30 s),")
+    click.echo("  or print the code it shows now with: flask --app lms demo code")
     endorsement = db.session.scalar(select(Endorsement).where(
         Endorsement.status == EndorsementStatus.ACTIVE).order_by(Endorsement.id))
     if endorsement is not None:

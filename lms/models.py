@@ -681,7 +681,9 @@ class PipelineRecord(db.Model):
     """One nominated candidate as the dashboards see them: their stage, and the dates and
     results the figures are made of. Rebuilt from the live records by ``lms.pipeline``, never
     edited otherwise, so that a trust-wide or programme-wide figure is one pass over one
-    narrow table."""
+    narrow table. Its ids point at live records without foreign keys: the table is rebuilt
+    whole, and checking a hundred thousand references on every rebuild would double its
+    cost."""
 
     __tablename__ = "pipeline_records"
     __table_args__ = (
@@ -693,13 +695,13 @@ class PipelineRecord(db.Model):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    nomination_id: Mapped[int] = mapped_column(ForeignKey("nominations.id"), unique=True)
-    trust_id: Mapped[int] = mapped_column(ForeignKey("trusts.id"))
-    school_id: Mapped[int] = mapped_column(ForeignKey("schools.id"))
+    nomination_id: Mapped[int] = mapped_column(unique=True)
+    trust_id: Mapped[int]
+    school_id: Mapped[int]
     #: The school's cluster when the record was built (if it is still in the same trust).
-    cluster_id: Mapped[int | None] = mapped_column(ForeignKey("clusters.id"), index=True)
-    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
-    enrolment_id: Mapped[int | None] = mapped_column(ForeignKey("enrolments.id"))
+    cluster_id: Mapped[int | None]
+    user_id: Mapped[int | None]
+    enrolment_id: Mapped[int | None]
     pathway: Mapped[Pathway] = mapped_column(enum_column(Pathway, "pathway"))
     phase: Mapped[TutoringPhase] = mapped_column(enum_column(TutoringPhase, "tutoring_phase"))
     stage: Mapped[PipelineStage] = mapped_column(enum_column(PipelineStage, "pipeline_stage"))

@@ -1,11 +1,15 @@
-"""Passwords, signed single-use links, and sign-in throttling."""
+"""Passwords, signed single-use links, sign-in throttling, and the second factor's one-time
+codes (RFC 6238 TOTP) and recovery codes."""
 
 from __future__ import annotations
 
+import base64
 import hashlib
+import hmac
 import secrets
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
+from urllib.parse import quote, urlencode
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
@@ -134,10 +138,14 @@ def sign_in_throttle(email: str, address: str | None) -> Throttle:
 
     Counted for every email tried, known or not, so the answer reveals nothing.
     """
+    return _throttle(_throttle_keys(email, address))
+
+
+def _throttle(keys: list[str]) -> Throttle:
     config = current_app.config
     slow_after = config["SIGN_IN_SLOW_AFTER"]
     longest = timedelta(0)
-    for key in _throttle_keys(email, address):
+    for key in keys:
         failures, last_at = counters.failures(key)
         if failures < slow_after or last_at is None:
             continue
@@ -160,3 +168,107 @@ def record_sign_in_failure(email: str, address: str | None) -> None:
 
 def clear_sign_in_failures(email: str) -> None:
     counters.clear(_throttle_keys(email, None)[0])
+
+
+# --- the second factor: one-time codes (RFC 6238) and recovery codes -----------------------
+
+#: RFC 6238 as authenticator apps use it: HMAC-SHA-1, 30-second steps, 6 digits.
+TOTP_PERIOD = 30
+TOTP_DIGITS = 6
+#: Steps either side of now a code may come from, for a phone's clock running a little off.
+TOTP_DRIFT = 1
+#: Recovery codes: Crockford's base32 (no i, l, o, u), read as ``xxxx-xxxx-xx`` (50 bits).
+RECOVERY_ALPHABET = "0123456789abcdefghjkmnpqrstvwxyz"
+RECOVERY_CODE_LENGTH = 10
+RECOVERY_CODE_COUNT = 10
+
+
+def new_totp_secret() -> str:
+    """A random 160-bit key (the length RFC 4226 recommends) in base32, without padding."""
+    return base64.b32encode(secrets.token_bytes(20)).decode().rstrip("=")
+
+
+def totp_key(secret: str) -> bytes:
+    compact = secret.replace(" ", "").upper()
+    return base64.b32decode(compact + "=" * (-len(compact) % 8))
+
+
+def hotp(key: bytes, counter: int, digits: int = TOTP_DIGITS, digest: str = "sha1") -> str:
+    """RFC 4226: an HMAC of the counter, dynamically truncated to ``digits`` digits."""
+    mac = hmac.new(key, counter.to_bytes(8, "big"), digest).digest()
+    offset = mac[-1] & 0x0F
+    number = int.from_bytes(mac[offset:offset + 4], "big") & 0x7FFFFFFF
+    return str(number % 10 ** digits).zfill(digits)
+
+
+def totp_step(moment: datetime) -> int:
+    return int(moment.timestamp()) // TOTP_PERIOD
+
+
+def totp(key: bytes, moment: datetime, digits: int = TOTP_DIGITS, digest: str = "sha1") -> str:
+    """RFC 6238: the HOTP of the number of whole periods since the Unix epoch."""
+    return hotp(key, totp_step(moment), digits, digest)
+
+
+def totp_match(key: bytes, code: str, moment: datetime, *, after: int | None) -> int | None:
+    """The time step, within ``TOTP_DRIFT`` of ``moment`` and later than ``after`` (the last
+    step this person used), whose code is ``code``; ``None`` if there is none."""
+    code = code.strip().replace(" ", "")
+    if len(code) != TOTP_DIGITS or not code.isascii() or not code.isdigit():
+        return None
+    now = totp_step(moment)
+    for step in range(now - TOTP_DRIFT, now + TOTP_DRIFT + 1):
+        if (after is None or step > after) and hmac.compare_digest(hotp(key, step), code):
+            return step
+    return None
+
+
+def group_secret(secret: str) -> str:
+    """The secret in groups of four, for reading out or typing into an app."""
+    return " ".join(secret[i:i + 4] for i in range(0, len(secret), 4))
+
+
+def otpauth_uri(secret: str, account: str, issuer: str) -> str:
+    """The ``otpauth://`` URI authenticator apps read from a QR code (Key Uri Format)."""
+    label = quote(f"{issuer}:{account}", safe="@:")
+    query = urlencode({"secret": secret, "issuer": issuer, "algorithm": "SHA1",
+                       "digits": TOTP_DIGITS, "period": TOTP_PERIOD}, quote_via=quote)
+    return f"otpauth://totp/{label}?{query}"
+
+
+def new_recovery_codes(count: int = RECOVERY_CODE_COUNT) -> list[str]:
+    codes = set()
+    while len(codes) < count:
+        raw = "".join(secrets.choice(RECOVERY_ALPHABET) for _ in range(RECOVERY_CODE_LENGTH))
+        codes.add(f"{raw[:4]}-{raw[4:8]}-{raw[8:]}")
+    return sorted(codes)
+
+
+def normalise_recovery_code(code: str) -> str | None:
+    """A recovery code as stored (hyphens, spaces and case ignored; o read as 0, i and l as
+    1, as Crockford's base32 does), or ``None`` if it cannot be one."""
+    compact = (code or "").strip().lower().replace("-", "").replace(" ", "")
+    compact = compact.translate(str.maketrans("oil", "011"))
+    if len(compact) != RECOVERY_CODE_LENGTH or any(c not in RECOVERY_ALPHABET for c in compact):
+        return None
+    return compact
+
+
+# --- throttling the second factor ---------------------------------------------------------
+
+
+def _second_factor_key(user_id: int) -> str:
+    return f"2fa:user:{user_id}"
+
+
+def second_factor_throttle(user_id: int) -> Throttle:
+    """Wrong codes for one person are slowed and then locked as wrong passwords are."""
+    return _throttle([_second_factor_key(user_id)])
+
+
+def record_second_factor_failure(user_id: int) -> None:
+    counters.add_failure(_second_factor_key(user_id), current_app.config["SIGN_IN_LOCK"] * 2)
+
+
+def clear_second_factor_failures(user_id: int) -> None:
+    counters.clear(_second_factor_key(user_id))

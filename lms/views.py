@@ -5,10 +5,11 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 from flask import Response, abort, flash, redirect, render_template, request, url_for
-from flask_login import current_user, login_user, logout_user
+from flask_login import current_user, logout_user
 
 from lms import bp, nominations, queries, services
 from lms.authz import Access, Action, access, can, require
+from lms.counters import RateLimited
 from lms.errors import DomainError, TokenInvalid
 from lms.extensions import db
 from lms.forms import (
@@ -92,6 +93,9 @@ def home():
 def sign_in():
     if current_user.is_authenticated:
         return redirect(url_for("lms.home"))
+    from lms.two_factor_views import begin_sign_in, forget_pending_sign_in
+
+    forget_pending_sign_in()  # back at the password: any half-finished sign-in starts over
     form = SignInForm()
     if form.validate_on_submit():
         try:
@@ -101,8 +105,7 @@ def sign_in():
             db.session.commit()
         else:
             db.session.commit()
-            login_user(user)
-            return redirect(_safe_next(request.args.get("next")))
+            return begin_sign_in(user, _safe_next(request.args.get("next")))
     return render_template("lms/sign_in.html", form=form), 200 if not form.errors else 400
 
 
@@ -119,7 +122,12 @@ def sign_out():
 def forgot_password():
     form = ForgotPasswordForm()
     if form.validate_on_submit():
-        services.request_password_reset(form.email.data)
+        try:
+            services.request_password_reset(form.email.data, request.remote_addr)
+        except RateLimited as error:
+            _fail(form, error)
+            return render_template("lms/forgot_password.html", form=form), 429, {
+                "Retry-After": str(error.retry_after)}
         db.session.commit()
         flash("If that address has an account, we have sent it a link to reset the password. "
               "The link works once.", "success")
@@ -140,9 +148,10 @@ def _password_from_link(check, apply, template: str, token: str, done_message: s
             _fail(form, error)
         else:
             db.session.commit()
-            login_user(user)
-            flash(done_message, "success")
-            return redirect(url_for("lms.home"))
+            from lms.two_factor_views import begin_sign_in
+
+            # A link proves the email address, not the second factor: that is still asked.
+            return begin_sign_in(user, url_for("lms.home"), done_message)
     return render_template(template, form=form, user=user), 200 if not form.errors else 400
 
 
@@ -175,7 +184,11 @@ def account():
             db.session.commit()
             flash("Your password has been changed.", "success")
             return redirect(url_for("lms.account"))
-    return render_template("lms/account.html", form=form), 200 if not form.errors else 400
+    from lms.two_factor_views import account_context
+
+    return render_template("lms/account.html", form=form, **account_context(current_user)), (
+        200 if not form.errors else 400
+    )
 
 
 @bp.post("/account/verify-email")
@@ -445,6 +458,7 @@ def user(user_id: int):
         memberships=memberships,
         can_manage={m.id: can(current_user, Action.MANAGE, m) for m in memberships},
         end_form=ReasonForm(),
+        two_factor_form=RequiredReasonForm(prefix="two-factor"),
     )
 
 
@@ -747,10 +761,12 @@ def accept_nomination(token: str):
             db.session.commit()
             if needs_password or (current_user.is_authenticated
                                   and current_user.id == enrolment.user_id):
-                login_user(enrolment.user)
-                flash("Your training has started. You have "
-                      f"{enrolment.days_left()} days to finish and pass.", "success")
-                return redirect(url_for("lms.enrolment", enrolment_id=enrolment.id))
+                from lms.two_factor_views import begin_sign_in
+
+                return begin_sign_in(
+                    enrolment.user, url_for("lms.enrolment", enrolment_id=enrolment.id),
+                    "Your training has started. You have "
+                    f"{enrolment.days_left()} days to finish and pass.")
             flash("Your training has started. Sign in to begin.", "success")
             return redirect(url_for("lms.sign_in"))
     return render_template("lms/accept_nomination.html", form=form, nomination=nomination,

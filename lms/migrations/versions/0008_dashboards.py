@@ -53,17 +53,10 @@ def upgrade():
     sa.Column('endorsement_status', sa.String(length=16), nullable=True),
     sa.Column('endorsement_valid_until', lms.types.UTCDateTime(), nullable=True),
     sa.Column('register_status', sa.String(length=16), nullable=True),
-    sa.ForeignKeyConstraint(['cluster_id'], ['clusters.id'], name=op.f('fk_pipeline_records_cluster_id_clusters')),
-    sa.ForeignKeyConstraint(['enrolment_id'], ['enrolments.id'], name=op.f('fk_pipeline_records_enrolment_id_enrolments')),
-    sa.ForeignKeyConstraint(['nomination_id'], ['nominations.id'], name=op.f('fk_pipeline_records_nomination_id_nominations')),
-    sa.ForeignKeyConstraint(['school_id'], ['schools.id'], name=op.f('fk_pipeline_records_school_id_schools')),
-    sa.ForeignKeyConstraint(['trust_id'], ['trusts.id'], name=op.f('fk_pipeline_records_trust_id_trusts')),
-    sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_pipeline_records_user_id_users')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_pipeline_records')),
     sa.UniqueConstraint('nomination_id', name=op.f('uq_pipeline_records_nomination_id'))
     )
     with op.batch_alter_table('pipeline_records', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_pipeline_records_cluster_id'), ['cluster_id'], unique=False)
         batch_op.create_index('ix_pipeline_records_school_stage', ['school_id', 'stage'], unique=False)
         batch_op.create_index('ix_pipeline_records_stage_deadline', ['stage', 'deadline_at'], unique=False)
         batch_op.create_index('ix_pipeline_records_stage_nominated', ['stage', 'nominated_at'], unique=False)
@@ -105,7 +98,6 @@ def downgrade():
         batch_op.drop_index('ix_pipeline_records_stage_nominated')
         batch_op.drop_index('ix_pipeline_records_stage_deadline')
         batch_op.drop_index('ix_pipeline_records_school_stage')
-        batch_op.drop_index(batch_op.f('ix_pipeline_records_cluster_id'))
 
     op.drop_table('pipeline_records')
     op.drop_table('pipeline_builds')
