@@ -15,6 +15,7 @@ from fpdf import FPDF
 
 from credentials.models import Endorsement
 from credentials.services import PublicStatus
+from lms.privacy import is_erased
 
 #: Debian's fonts-dejavu-core: covers the names tutors actually have.
 FONT_DIR = Path("/usr/share/fonts/truetype/dejavu")
@@ -68,7 +69,8 @@ def certificate_pdf(endorsement: Endorsement, status: PublicStatus, page_url: st
     pdf.set_y(26)
     pdf.text_line(issuer_name, 14)
     pdf.text_line("This certifies that", 12, gap=4)
-    pdf.text_line(endorsement.user.name, 28, bold=True, gap=6)
+    pdf.text_line("(name erased)" if is_erased(endorsement.user) else endorsement.user.name,
+                  28, bold=True, gap=6)
     pdf.text_line("is endorsed as a School-Led Tutor", 14)
     pdf.text_line(f"{endorsement.pathway.short_label} pathway, {endorsement.phase.label} phase",
                   16, bold=True, gap=6)

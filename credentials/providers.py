@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 import secrets
 from dataclasses import dataclass
 from datetime import datetime
@@ -26,6 +27,7 @@ from lms import audit, clock
 from lms.errors import DomainError
 from lms.extensions import db
 from lms.models import Provider
+from lms.privacy import is_erased
 
 KEY_PREFIX = "tep_"
 
@@ -63,7 +65,7 @@ def key_for(token: str | None) -> ApiKey | None:
     if not token or not token.startswith(KEY_PREFIX) or len(token) > 200:
         return None
     prefix, _, secret = token[len(KEY_PREFIX):].partition("_")
-    if not secret:
+    if not secret or not re.fullmatch(r"[0-9a-f]{12}", prefix):
         return None
     key = db.session.scalar(select(ApiKey).where(ApiKey.prefix == prefix))
     if key is None or not hmac.compare_digest(key.secret_hash, _digest(token)):
@@ -114,7 +116,7 @@ class Result:
             "status": self.status,
             "valid": self.valid,
             "reason": self.reason,
-            "tutor_name": e.user.name if e else None,
+            "tutor_name": e.user.name if e and not is_erased(e.user) else None,
             "pathway": e.pathway.value if e else None,
             "pathway_label": e.pathway.short_label if e else None,
             "phase": e.phase.value if e else None,
@@ -143,7 +145,7 @@ def verify_ids(public_ids: list[str], *, provider: Provider, key: ApiKey | None,
                now: datetime | None = None) -> list[Result]:
     """Live status for each id, in the order asked, every check logged for the tutor."""
     now = now or clock.now()
-    wanted = [i for i in dict.fromkeys(public_ids) if i and len(i) <= 32]
+    wanted = [i for i in dict.fromkeys(public_ids) if services.is_public_id(i)]
     found = {e.public_id: e for e in db.session.scalars(
         select(Endorsement).where(Endorsement.public_id.in_(wanted)))} if wanted else {}
     granted = _granted_trusts(provider)

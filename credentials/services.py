@@ -342,7 +342,7 @@ def issued_credential(public_id: str) -> str | None:
     """The signed credential exactly as issued. It never changes once issued (its status lives
     in the status list), so each process keeps recently asked-for ones for a minute; one whose
     holder's data is erased is gone from every process within that minute."""
-    if not public_id or len(public_id) > 32:
+    if not is_public_id(public_id):
         return None
     with _issued_lock:
         text = _issued_texts.get(public_id)
@@ -355,7 +355,50 @@ def issued_credential(public_id: str) -> str | None:
     return text
 
 
+def erase_credential(endorsement: Endorsement, *, actor=None) -> bool:
+    """Replace the signed credential, once its holder's personal data is erased, by an unsigned
+    stub naming nobody: its address, issuer, dates and status entry stay, so whoever checks it
+    finds it revoked (or expired). Refused while it is still active or suspended: revoke it
+    first. Returns whether anything changed (a second erasure changes nothing)."""
+    if endorsement.status not in (EndorsementStatus.REVOKED, EndorsementStatus.EXPIRED):
+        raise DomainError("Revoke the endorsement before erasing its credential.")
+    url = list_url(endorsement.status_list)
+    stub = json.dumps({
+        "@context": ["https://www.w3.org/ns/credentials/v2"],
+        "id": credential_url(endorsement.public_id),
+        "type": ["VerifiableCredential"],
+        "issuer": issuer_did(),
+        "name": "Erased tutor endorsement",
+        "description": "The holder's personal data was erased at their request. This "
+                       "endorsement is no longer valid.",
+        "validFrom": _timestamp(endorsement.valid_from),
+        "validUntil": _timestamp(endorsement.valid_until),
+        "credentialStatus": {
+            "id": f"{url}#{endorsement.status_index}",
+            "type": "BitstringStatusListEntry",
+            "statusPurpose": "suspension",
+            "statusListIndex": str(endorsement.status_index),
+            "statusListCredential": url,
+        },
+    }, ensure_ascii=False, indent=2)
+    if endorsement.credential == stub:
+        return False
+    endorsement.credential = stub
+    with _issued_lock:
+        _issued_texts.pop(endorsement.public_id, None)
+    audit.record("endorsement.credential_erased", endorsement, actor=actor,
+                 changes={"credential": ("signed", "erased")})
+    return True
+
+
+def is_public_id(public_id: object) -> bool:
+    """Whether this could be an endorsement's public id (URL-safe, up to 32 characters); any
+    other text (a NUL, a lone surrogate) is not looked up, as the database would refuse it."""
+    return isinstance(public_id, str) and 0 < len(public_id) <= 32 and \
+        public_id.isascii() and public_id.replace("-", "").replace("_", "").isalnum()
+
+
 def find_endorsement(public_id: str) -> Endorsement | None:
-    if not public_id or len(public_id) > 32:
+    if not is_public_id(public_id):
         return None
     return db.session.scalar(select(Endorsement).where(Endorsement.public_id == public_id))

@@ -1,4 +1,5 @@
-"""Command-line tools: ``flask audit verify``, ``flask users create-admin``, ``flask demo load``."""
+"""Command-line tools: ``flask audit verify``, ``flask users create-admin`` and ``reset-2fa``,
+``flask demo load``."""
 
 from __future__ import annotations
 
@@ -48,6 +49,50 @@ def create_admin(email: str, name: str, password: str) -> None:
     click.echo(f"Programme admin {user.email} created.")
 
 
+@users_cli.command("erase")
+@click.option("--email", required=True, help="The person's email address.")
+@click.option("--reason", required=True,
+              help="Why (kept in the audit log for good, so name no one).")
+def erase_user(email: str, reason: str) -> None:
+    """Erase a person's personal data at their request (revokes their endorsements)."""
+    from lms.privacy import erase_person
+    from lms.services import find_user_by_email
+
+    user = find_user_by_email(email)
+    if user is None:
+        raise click.ClickException(f"No account has the email address {email}.")
+    try:
+        report = erase_person(user, reason=reason, actor=None)
+    except DomainError as error:
+        db.session.rollback()
+        raise click.ClickException(error.message) from error
+    db.session.commit()
+    click.echo(f"Personal data of user {report.user_id} erased.")
+    for label, count in report.lines():
+        click.echo(f"  {label}: {count}")
+
+
+@users_cli.command("reset-2fa")
+@click.option("--email", required=True, help="The person whose two-factor sign-in to reset.")
+@click.option("--reason", required=True, prompt="Reason (for the audit log)",
+              help="Why, for the audit log (e.g. a lost phone, identity checked by phone).")
+def reset_two_factor(email: str, reason: str) -> None:
+    """Reset a person's two-factor sign-in (a lost phone); they set it up again at their
+    next sign-in if a role needs it."""
+    from lms import services, two_factor
+
+    user = services.find_user_by_email(email)
+    if user is None:
+        raise click.ClickException(f"No account has the email address {email}.")
+    try:
+        two_factor.reset_two_factor(user, actor=None, reason=reason)
+    except DomainError as error:
+        db.session.rollback()
+        raise click.ClickException(error.message) from error
+    db.session.commit()
+    click.echo(f"Two-factor sign-in reset for {user.email}.")
+
+
 @demo_cli.command("load")
 @click.option("--password", default="demo-password-2026", show_default=True,
               help="Password for every demo account.")
@@ -62,6 +107,14 @@ def load_demo(password: str) -> None:
     from lms.demo import print_accounts
 
     print_accounts(password)
+
+
+@demo_cli.command("code")
+def print_demo_code() -> None:
+    """Print the code an authenticator app set up with the demo key shows now (demo only)."""
+    from lms.demo import demo_code
+
+    click.echo(demo_code())
 
 
 @data_cli.command("generate")

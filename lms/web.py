@@ -65,9 +65,11 @@ FALLBACK_ERROR_PAGE = (
 @login_manager.user_loader
 def _load_user(user_id: str) -> User | None:
     try:
-        return db.session.get(User, int(user_id))
+        user = db.session.get(User, int(user_id))
     except (TypeError, ValueError):
         return None
+    # A closed (or erased) account is signed out of every session it still has.
+    return user if user is not None and user.is_active else None
 
 
 def _wants_json() -> bool:
@@ -123,6 +125,13 @@ def init_app(app: Flask) -> None:
         if error.code == 429 and getattr(error, "retry_after", None):
             response = app.make_response(response)
             response.headers["Retry-After"] = str(error.retry_after)
+        if error.code == 405 and getattr(error, "valid_methods", None):
+            methods = [m for m in error.valid_methods if m not in ("HEAD", "OPTIONS")]
+            if _wants_json() and methods:
+                response = error_response(405, f"This address takes {' or '.join(methods)} "
+                                               "requests only.")
+            response = app.make_response(response)
+            response.headers["Allow"] = ", ".join(error.valid_methods)
         return response
 
     @app.errorhandler(Exception)
