@@ -37,8 +37,9 @@ run: $(VENV)/.installed
 	$(FLASK) demo load
 	$(FLASK) run --host 127.0.0.1 --port 5000
 
-# Both runs always happen; the target fails if either does.
-test: $(VENV)/.installed-test
+# Both runs always happen; the target fails if either does. The bench extra too: the
+# PostgreSQL pass runs the assessment load benchmark small (tests/test_load_smoke.py).
+test: $(VENV)/.installed-test $(VENV)/.installed-bench
 	@status=0; \
 	echo "== tests on SQLite"; \
 	$(TEST_ENV) $(PYTEST) || status=1; \
@@ -46,10 +47,10 @@ test: $(VENV)/.installed-test
 	$(TEST_ENV) TEST_DATABASE_URL=$(PG_URL) $(PYTEST) || status=1; \
 	exit $$status
 
-test-sqlite: $(VENV)/.installed-test
+test-sqlite: $(VENV)/.installed-test $(VENV)/.installed-bench
 	$(TEST_ENV) $(PYTEST)
 
-test-postgres: $(VENV)/.installed-test
+test-postgres: $(VENV)/.installed-test $(VENV)/.installed-bench
 	$(TEST_ENV) TEST_DATABASE_URL=$(PG_URL) $(PYTEST)
 
 $(VENV)/.installed-bench: pyproject.toml | $(BIN)/python

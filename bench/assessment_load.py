@@ -9,9 +9,10 @@ counters, and a Celery worker with its beat (which seals the audit log every few
 the run the audit chain must be whole, every entry sealed.
 
 Run: ``python -m bench.assessment_load`` (``BENCH_TUTORS``, ``BENCH_INTERVAL``, ``BENCH_ITEMS``,
-``BENCH_DATABASE_URL`` and ``BENCH_REDIS_URL`` override the defaults: 300 tutors, 2 s, all 30
-items, database ``bench`` on the local PostgreSQL, created if missing, and Redis database 13,
-emptied first).
+``BENCH_DATABASE_URL``, ``BENCH_REDIS_URL``, ``BENCH_WEB_WORKERS`` and ``BENCH_WEB_THREADS``
+override the defaults: 300 tutors, 2 s, all 30 items, database ``bench`` on the local
+PostgreSQL, created if missing, Redis database 13, emptied first, and gunicorn with 4 workers
+of 8 threads). ``tests/test_load_smoke.py`` runs it small, on databases of its own, in CI.
 """
 
 from __future__ import annotations
@@ -29,12 +30,14 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench.common import DATABASE_URL, SECRET_KEY, ensure_database
+from bench.common import DATABASE_URL, ENCRYPTION_KEY, SECRET_KEY, ensure_database
 
 TUTORS = int(os.environ.get("BENCH_TUTORS", 300))
 INTERVAL = float(os.environ.get("BENCH_INTERVAL", 2.0))
 ITEMS = int(os.environ.get("BENCH_ITEMS", 30))
 REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/13")
+WEB_WORKERS = int(os.environ.get("BENCH_WEB_WORKERS", 4))
+WEB_THREADS = int(os.environ.get("BENCH_WEB_THREADS", 8))
 PASSWORD = "bench tutor password"
 ROOT = Path(__file__).resolve().parents[1]
 TOKEN = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
@@ -67,7 +70,7 @@ def prepare() -> list[tuple[str, int]]:
 
     ensure_database()
     app = create_app({"LMS_ENV": "testing", "SECRET_KEY": SECRET_KEY,
-                      "SQLALCHEMY_DATABASE_URI": DATABASE_URL})
+                      "ENCRYPTION_KEY": ENCRYPTION_KEY, "SQLALCHEMY_DATABASE_URI": DATABASE_URL})
     with app.app_context():
         with db.engine.begin() as conn:
             conn.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
@@ -136,17 +139,23 @@ def _free_port() -> int:
 
 def _environment() -> dict[str, str]:
     return {**os.environ, "LMS_ENV": "development", "SECRET_KEY": SECRET_KEY,
-            "DATABASE_URL": DATABASE_URL, "CELERY_BROKER_URL": REDIS_URL,
-            "REDIS_URL": REDIS_URL, "LOG_LEVEL": "WARNING"}
+            "ENCRYPTION_KEY": ENCRYPTION_KEY, "DATABASE_URL": DATABASE_URL,
+            "CELERY_BROKER_URL": REDIS_URL, "REDIS_URL": REDIS_URL, "LOG_LEVEL": "WARNING"}
+
+
+def empty_redis() -> None:
+    import redis
+
+    connection = redis.Redis.from_url(REDIS_URL)
+    connection.flushdb()
+    connection.close()
 
 
 def start_server(port: int, log: Path) -> subprocess.Popen:
-    import redis
-
-    redis.Redis.from_url(REDIS_URL).flushdb()
     with open(log, "w") as out:
         process = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "-w", "4", "-k", "gthread", "--threads", "8",
+            [sys.executable, "-m", "gunicorn", "-w", str(WEB_WORKERS), "-k", "gthread",
+             "--threads", str(WEB_THREADS),
              "--keep-alive", "75", "--backlog", "2048", "-b", f"127.0.0.1:{port}",
              "--log-level", "warning", "lms.wsgi:app"],
             env=_environment(), stdout=out, stderr=subprocess.STDOUT, cwd=ROOT)
@@ -155,31 +164,39 @@ def start_server(port: int, log: Path) -> subprocess.Popen:
     import urllib.request
 
     answered = 0
+    wanted = 10 * WEB_WORKERS
     deadline = time.monotonic() + 60
-    while time.monotonic() < deadline and answered < 40:
+    while time.monotonic() < deadline and answered < wanted:
         try:
             with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=5):
                 answered += 1
         except OSError:
             time.sleep(0.2)
-    if answered < 40:
+    if answered < wanted:
         process.kill()
         raise RuntimeError(f"gunicorn did not start:\n{log.read_text()[-2000:]}")
     return process
 
 
-def start_worker(tmp: Path) -> subprocess.Popen:
-    """The Celery worker with its beat, as production runs them; returns once it is ready."""
+def start_worker(tmp: Path, wait: bool = True) -> subprocess.Popen:
+    """The Celery worker with its beat, as production runs them; returns once it is ready
+    (or at once, to start the web server meanwhile: then ``wait_for_worker``)."""
     log = tmp / "worker.log"
     with open(log, "w") as out:
         process = subprocess.Popen(
             [sys.executable, "-m", "celery", "-A", "lms.worker", "worker", "--concurrency=1",
              "--beat", "--schedule", str(tmp / "beat-schedule"), "--loglevel=INFO"],
             env=_environment(), stdout=out, stderr=subprocess.STDOUT, cwd=ROOT)
+    if wait:
+        wait_for_worker(tmp)
+    return process
+
+
+def wait_for_worker(tmp: Path) -> None:
+    log = tmp / "worker.log"
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline and "ready." not in log.read_text():
         time.sleep(0.2)
-    return process
 
 
 async def tutor_session(base: str, email: str, enrolment_id: int, results: dict) -> None:
@@ -274,7 +291,7 @@ def audit_after_run(wait: float = 20.0) -> tuple[int, bool]:
     from lms import audit, create_app
 
     app = create_app({"LMS_ENV": "testing", "SECRET_KEY": SECRET_KEY,
-                      "SQLALCHEMY_DATABASE_URI": DATABASE_URL})
+                      "ENCRYPTION_KEY": ENCRYPTION_KEY, "SQLALCHEMY_DATABASE_URI": DATABASE_URL})
     with app.app_context():
         deadline = time.monotonic() + wait
         while True:
@@ -301,8 +318,17 @@ def main() -> None:
     print(f"prepared {len(tutors)} tutors in {time.perf_counter() - began:.1f} s")
     port = _free_port()
     with tempfile.TemporaryDirectory() as tmp:
-        server = start_server(port, Path(tmp) / "gunicorn.log")
-        worker = start_worker(Path(tmp))
+        empty_redis()
+        began = time.perf_counter()
+        # Both start at once; the worker is usually ready before gunicorn's last process.
+        worker = start_worker(Path(tmp), wait=False)
+        try:
+            server = start_server(port, Path(tmp) / "gunicorn.log")
+        except BaseException:
+            worker.kill()
+            raise
+        wait_for_worker(Path(tmp))
+        print(f"gunicorn and the worker ready in {time.perf_counter() - began:.1f} s")
         try:
             began = time.perf_counter()
             results = asyncio.run(run_all(f"http://127.0.0.1:{port}", tutors))

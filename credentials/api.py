@@ -12,6 +12,7 @@ from apispec import APISpec
 from apispec.ext.marshmallow import MarshmallowPlugin
 from flask import Blueprint, Response, current_app, request
 from marshmallow import ValidationError
+from werkzeug.exceptions import RequestEntityTooLarge
 
 from credentials import providers
 from credentials.schemas import (
@@ -58,6 +59,27 @@ def _first_message(messages: dict) -> str:
     return text if field == "_schema" else f"{field}: {text}"
 
 
+def _json_body() -> object | None:
+    """The body as JSON, or None when it is not JSON (wrong type, bad syntax or encoding).
+
+    Never reads more than ``MAX_REQUEST_BYTES`` (plus one, to tell), with or without a
+    Content-Length: ``RequestEntityTooLarge`` past that. Nesting deeper than the parser can
+    follow raises ``RecursionError``.
+    """
+    if (request.content_length or 0) > MAX_REQUEST_BYTES:
+        raise RequestEntityTooLarge()
+    if not request.is_json:
+        return None
+    request.max_content_length = MAX_REQUEST_BYTES + 1
+    data = request.get_data(cache=False)
+    if len(data) > MAX_REQUEST_BYTES:
+        raise RequestEntityTooLarge()
+    try:
+        return json.loads(data)
+    except ValueError:
+        return None
+
+
 @api_bp.post("/verifications")
 @access(Access.PUBLIC)
 def verifications():
@@ -75,11 +97,16 @@ def verifications():
                        f"This key may make {limit} requests a minute. Try again in "
                        f"{retry_after} seconds, or check up to {MAX_BATCH} ids in one request.",
                        headers={"Retry-After": str(retry_after)})
-    if (request.content_length or 0) > MAX_REQUEST_BYTES:
+    try:
+        body = _json_body()
+    except RequestEntityTooLarge:
         return problem(413, "Request too large",
                        f"Send at most {MAX_REQUEST_BYTES // 1024} KiB: up to {MAX_BATCH} ids, "
                        "or one credential.")
-    body = request.get_json(silent=True)
+    except RecursionError:
+        return problem(400, "JSON nested too deeply",
+                       "Send a JSON object with credential_id, credential_ids or credential; "
+                       "a credential is nested at most 12 levels deep.")
     if not isinstance(body, dict):
         return problem(400, "Not a JSON object",
                        "Send a JSON object with credential_id, credential_ids or credential, "
@@ -116,7 +143,9 @@ def openapi_document() -> dict:
         servers=[{"url": current_app.config["BASE_URL"] + "/api/v1"}],
     )
     spec.components.security_scheme("apiKey", {"type": "http", "scheme": "bearer"})
-    spec.components.schema("VerificationRequest", schema=VerificationRequestSchema)
+    # "Exactly one of" is a marshmallow rule the generated schema cannot say by itself.
+    spec.components.schema("VerificationRequest", {"minProperties": 1, "maxProperties": 1},
+                           schema=VerificationRequestSchema)
     spec.components.schema("VerificationResponse", schema=VerificationResponseSchema)
     spec.components.schema("Problem", schema=ProblemSchema)
 
@@ -133,11 +162,15 @@ def openapi_document() -> dict:
         "responses": {
             "200": {"description": "A result for each credential, in the order sent",
                     "content": {"application/json": {"schema": "VerificationResponse"}}},
-            "400": problem_response("The body is not a JSON object"),
-            "401": problem_response("No valid API key"),
+            "400": problem_response("The body is not a JSON object, or is nested too deeply"),
+            "401": {**problem_response("No valid API key"), "headers": {
+                "WWW-Authenticate": {"description": "How to authenticate: Bearer",
+                                     "schema": {"type": "string"}}}},
             "413": problem_response("The request is too large"),
             "422": problem_response("The fields are not right"),
-            "429": problem_response("Too many requests; see Retry-After"),
+            "429": {**problem_response("Too many requests; see Retry-After"), "headers": {
+                "Retry-After": {"description": "Seconds to wait before trying again",
+                                "schema": {"type": "integer", "minimum": 1}}}},
         },
     }})
     return spec.to_dict()

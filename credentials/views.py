@@ -3,7 +3,9 @@ tutor's endorsements, and the central team's suspend / reinstate / revoke."""
 
 from __future__ import annotations
 
+import functools
 import hashlib
+from datetime import timedelta
 from urllib.parse import urlencode
 
 from flask import Response, abort, current_app, flash, redirect, render_template, request, url_for
@@ -17,11 +19,12 @@ from credentials.keys import did_document
 from credentials.models import Endorsement, EndorsementStatus, StatusList, VerificationCheck
 from credentials.status import list_url
 from lms.authz import Access, Action, access, can, require
+from lms.counters import client_key, counters, wait_in_words
 from lms.errors import DomainError
 from lms.extensions import db
 from lms.forms import ApiKeyForm, RequiredReasonForm
 from lms.models import Pathway, Role
-from lms.web import commit_or_flash
+from lms.web import commit_or_flash, error_response
 
 #: What ``Accept`` may ask for to get the signed credential instead of the page.
 CREDENTIAL_TYPES = ("application/vc+ld+json", "application/vc", "application/ld+json",
@@ -66,7 +69,8 @@ def did_json():
 @access(Access.PUBLIC)
 def status_list(list_id: str):
     """A signed BitstringStatusListCredential; verifiers may cache it for its ``ttl``."""
-    listing = db.session.scalar(select(StatusList).where(StatusList.public_id == list_id))
+    listing = db.session.scalar(select(StatusList).where(StatusList.public_id == list_id)) \
+        if services.is_public_id(list_id) else None
     if listing is None or listing.credential is None:
         return _problem(404, "Status list not found", "No status list has this address.")
     wanted = request.accept_mimetypes.best_match(["application/vc+ld+json", "application/json"])
@@ -75,6 +79,32 @@ def status_list(list_id: str):
 
 
 # --- one endorsement, for anyone ----------------------------------------------------------
+
+
+def _limited_per_address(view):
+    """At most ``VERIFICATION_REQUESTS_PER_MINUTE`` requests a minute from one network
+    address to the page, JSON, QR code and certificate together; then 429 with Retry-After,
+    as the friendly page or, to a client asking for JSON, a problem document."""
+
+    @functools.wraps(view)
+    def limited(*args, **kwargs):
+        limit = current_app.config["VERIFICATION_REQUESTS_PER_MINUTE"]
+        allowed, retry_after = counters.hit(client_key("verify:addr", request.remote_addr),
+                                            limit, timedelta(minutes=1))
+        if allowed:
+            return view(*args, **kwargs)
+        detail = (f"This network has checked more than {limit} endorsements in a minute. Try "
+                  f"again in {wait_in_words(retry_after)}. Tutoring providers checking many "
+                  "tutors can use the verification API.")
+        if request.endpoint == "credentials.credential_json" or _wants_credential():
+            response = _problem(429, "Too many requests", detail)
+        else:
+            response = current_app.make_response(error_response(429, detail))
+        response.headers["Retry-After"] = str(retry_after)
+        response.headers["Cache-Control"] = "no-store"
+        return response
+
+    return limited
 
 
 def _wants_credential() -> bool:
@@ -97,6 +127,7 @@ def _credential_response(public_id: str) -> Response:
 
 @bp.get("/credentials/<public_id>")
 @access(Access.PUBLIC)
+@_limited_per_address
 def credential(public_id: str):
     """The verification page: live status first, then who, what and when. With an ``Accept``
     asking for a credential, the signed credential itself."""
@@ -117,12 +148,14 @@ def credential(public_id: str):
 
 @bp.get("/credentials/<public_id>.json")
 @access(Access.PUBLIC)
+@_limited_per_address
 def credential_json(public_id: str):
     return _credential_response(public_id)
 
 
 @bp.get("/credentials/<public_id>/qr.svg")
 @access(Access.PUBLIC)
+@_limited_per_address
 def credential_qr(public_id: str):
     if services.find_endorsement(public_id) is None:
         abort(404)
@@ -133,6 +166,7 @@ def credential_qr(public_id: str):
 
 @bp.get("/credentials/<public_id>/certificate.pdf")
 @access(Access.PUBLIC)
+@_limited_per_address
 def credential_certificate(public_id: str):
     endorsement = services.find_endorsement(public_id) or abort(404)
     pdf = certificate_pdf(endorsement, services.public_status(endorsement),

@@ -40,6 +40,9 @@ ENVIRONMENT: dict[str, str] = {
     "ENDORSEMENT_VALIDITY_YEARS": "years an endorsement is valid after it is issued (default 3)",
     "STATUS_LIST_TTL_SECONDS": "how long verifiers may cache a status list (default 300)",
     "API_REQUESTS_PER_MINUTE": "requests one provider API key may make a minute (default 120)",
+    "VERIFICATION_REQUESTS_PER_MINUTE": "requests one network address may make a minute for "
+                                        "public verification pages, their JSON, QR codes and "
+                                        "certificates (default 120)",
     "DASHBOARD_MAX_AGE_SECONDS": "how old a trust's dashboard figures may be before a page view "
                                  "rebuilds them, if anything happened since (default 120; the "
                                  "beat rebuilds them every minute)",
@@ -172,6 +175,10 @@ def build_config(instance_path: Path, overrides: dict | None = None) -> dict:
                 "submit-timed-out-attempts": {
                     "task": "assessments.tasks.submit_timed_out_attempts", "schedule": 60},
                 "seal-audit-log": {"task": "lms.tasks.seal_audit_log", "schedule": 5},
+                # Emails whose delivery task the broker lost (issue-missing-endorsements does
+                # the same for passes).
+                "requeue-queued-emails": {"task": "lms.tasks.requeue_queued_emails",
+                                          "schedule": 5 * 60},
                 "issue-missing-endorsements": {
                     "task": "credentials.tasks.issue_missing_endorsements", "schedule": 60},
                 "publish-status-lists": {
@@ -210,6 +217,7 @@ def build_config(instance_path: Path, overrides: dict | None = None) -> dict:
         "ENDORSEMENT_VALIDITY_YEARS": _env_int("ENDORSEMENT_VALIDITY_YEARS", 3),
         "STATUS_LIST_TTL_SECONDS": _env_int("STATUS_LIST_TTL_SECONDS", 300),
         "API_REQUESTS_PER_MINUTE": _env_int("API_REQUESTS_PER_MINUTE", 120),
+        "VERIFICATION_REQUESTS_PER_MINUTE": _env_int("VERIFICATION_REQUESTS_PER_MINUTE", 120),
         "DASHBOARD_MAX_AGE_SECONDS": _env_int("DASHBOARD_MAX_AGE_SECONDS",
                                               0 if env_name == "testing" else 120),
         "SIGN_IN_SLOW_AFTER": 5,

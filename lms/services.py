@@ -7,12 +7,14 @@ caller (a view, a CLI command, a task) commits once.
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 
 from email_validator import EmailNotValidError, validate_email
 from flask import current_app
 from sqlalchemy import func, select
 
 from lms import audit, clock
+from lms.counters import RateLimited, client_key, counters, wait_in_words
 from lms.errors import DomainError
 from lms.extensions import db
 from lms.models import (
@@ -444,8 +446,34 @@ def accept_invitation(token: str, password: str) -> User:
     return user
 
 
-def request_password_reset(email: str) -> None:
-    """Email a reset link if the address has an account; say nothing either way."""
+#: Reset emails one address may be sent in an hour, and reset requests one network address
+#: may make: plenty for someone who lost the link, too few to flood an inbox or to probe.
+RESETS_PER_EMAIL = 5
+RESETS_PER_ADDRESS = 20
+RESET_WINDOW = timedelta(hours=1)
+
+
+def request_password_reset(email: str, address: str | None = None) -> None:
+    """Email a reset link if the address has an account; say nothing either way.
+
+    At most ``RESETS_PER_EMAIL`` emails an hour to one address, known or not (past that
+    nothing is sent, and nothing different said); past ``RESETS_PER_ADDRESS`` requests an
+    hour from one network ``address``, ``RateLimited``.
+    """
+    if address:
+        allowed, retry_after = counters.hit(client_key("reset:addr", address),
+                                            RESETS_PER_ADDRESS, RESET_WINDOW)
+        if not allowed:
+            raise RateLimited("Too many password resets have been asked for from your network. "
+                              f"Try again in {wait_in_words(retry_after)}. If that address has "
+                              "an account, a link we have already sent still works.",
+                              retry_after)
+    try:
+        email = normalise_email(email)
+    except DomainError:
+        email = (email or "").strip().lower()
+    if not counters.hit(client_key("reset:email", email), RESETS_PER_EMAIL, RESET_WINDOW)[0]:
+        return
     user = find_user_by_email(email)
     if user is None or not user.is_active:
         return

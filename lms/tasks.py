@@ -24,6 +24,33 @@ def deliver_email(self, email_id: int) -> str:
 
 
 @shared_task(acks_late=True)
+def requeue_queued_emails(older_than_seconds: int = 5 * 60) -> int:
+    """Queue delivery again for every email still waiting after ``older_than_seconds``: its
+    task was lost (the broker was down when the change committed, or restarted empty) or keeps
+    failing. From the beat every few minutes. Delivering is safe to repeat: ``deliver_email``
+    locks the row and sends only a queued email, so each email goes out once."""
+    from datetime import timedelta
+
+    from sqlalchemy import select
+
+    from lms import clock
+    from lms.models import EmailStatus
+
+    waiting = list(db.session.scalars(
+        select(OutboxEmail.id)
+        .where(OutboxEmail.status == EmailStatus.QUEUED,
+               OutboxEmail.created_at <= clock.now() - timedelta(seconds=older_than_seconds))
+        .order_by(OutboxEmail.id).limit(1000)))
+    db.session.rollback()  # read only: end the transaction before talking to the broker
+    for email_id in waiting:
+        if deliver_email.app.conf.task_always_eager:
+            deliver_email.apply(args=(email_id,))  # no broker: here, as lms.jobs does
+        else:
+            deliver_email.delay(email_id)
+    return len(waiting)
+
+
+@shared_task(acks_late=True)
 def seal_audit_log() -> int:
     """Seal newly committed audit entries into the chain: every few seconds from the beat, or
     after each commit that wrote some when tasks run in-process."""

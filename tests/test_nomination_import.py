@@ -110,7 +110,7 @@ def test_a_windows_encoded_file_with_a_bom_or_accents_is_read(db_session, leader
     [
         (b"", "empty"),
         (b"first,second\n1,2\n", "missing: name, email, tutoring_phase"),
-        (b"\x00\xff\xfe\x00" * 10, "name the columns"),
+        (b"\x00\xff\xfe\x00" * 10, "is not CSV text"),
     ],
 )
 def test_unusable_files_are_refused_at_upload_with_a_clear_message(db_session, leader, content,

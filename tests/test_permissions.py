@@ -154,7 +154,12 @@ POST_DATA = {
 }
 
 #: Endpoints that, for a signed-in user, redirect somewhere of their own.
-OWN_REDIRECTS = {"lms.sign_in", "lms.sign_out", "lms.send_verification", "courses.my_course"}
+OWN_REDIRECTS = {"lms.sign_in", "lms.sign_out", "lms.send_verification", "courses.my_course",
+                 # Two-factor pages: sign-in's (only half-way through signing in, so back to
+                 # sign-in) and the account page's when there is nothing to set up or show.
+                 "lms.two_factor_challenge", "lms.two_factor_set_up",
+                 "lms.two_factor_recovery_codes", "lms.account_two_factor_set_up",
+                 "lms.account_recovery_codes"}
 
 #: Routes only the tutor of the enrolment may use (not even a programme admin studies).
 STUDY_ENDPOINTS = {
