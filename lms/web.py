@@ -8,6 +8,7 @@ from collections.abc import Callable
 from flask import Flask, flash, jsonify, render_template, request, session
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
+from sqlalchemy import exc as sa_exc
 from werkzeug.exceptions import HTTPException
 
 from lms.authz import Access
@@ -48,18 +49,31 @@ ERROR_TITLES = {
     413: ("That file is too large", "Upload a smaller file."),
     429: ("Too many requests", "Wait a little and try again."),
     500: ("Sorry, something went wrong", "Try again later. The problem has been logged."),
+    503: ("The service is briefly unavailable",
+          "Nothing you had saved is lost. Try again in a minute."),
 }
 
+#: Seconds a client is asked to wait when the database cannot be reached.
+UNAVAILABLE_RETRY_AFTER = 30
+
 #: Shown when even the error page cannot be rendered (its header asks the database who is
-#: signed in): plain, but still the friendly words rather than the server's bare 500.
+#: signed in): plain, but still the friendly words rather than the server's bare error.
 FALLBACK_ERROR_PAGE = (
     '<!doctype html><html lang="en-GB"><head><meta charset="utf-8">'
     '<meta name="viewport" content="width=device-width, initial-scale=1">'
-    "<title>Sorry, something went wrong – Tutor Endorsement Platform</title>"
+    "<title>{title} – Tutor Endorsement Platform</title>"
+    '<link rel="icon" href="/static/favicon.svg" type="image/svg+xml">'
     '<link rel="stylesheet" href="/static/app.css"></head><body><main class="container">'
-    f"<h1>{ERROR_TITLES[500][0]}</h1><p>{ERROR_TITLES[500][1]}</p>"
+    "<h1>{title}</h1><p>{hint}</p>"
     '<p><a href="/">Go to your home page</a></p></main></body></html>'
 )
+
+
+def database_unavailable(error: BaseException) -> bool:
+    """Whether ``error`` means the database could not be reached or used for now (restarting,
+    refusing connections, every pooled connection busy), rather than a fault in this request."""
+    return isinstance(error, sa_exc.OperationalError | sa_exc.TimeoutError) or (
+        isinstance(error, sa_exc.DBAPIError) and error.connection_invalidated)
 
 
 @login_manager.user_loader
@@ -137,12 +151,18 @@ def init_app(app: Flask) -> None:
     @app.errorhandler(Exception)
     def _unexpected(error: Exception):
         log.exception("unexpected error on %s %s", request.method, request.endpoint)
+        code = 503 if database_unavailable(error) else 500
+        headers = {"Retry-After": str(UNAVAILABLE_RETRY_AFTER)} if code == 503 else {}
         try:
             db.session.rollback()
-            return error_response(500)
+            response = app.make_response(error_response(code))
         except Exception:  # noqa: BLE001 - the page itself needs what failed (the database)
             log.exception("the error page could not be rendered")
-            return FALLBACK_ERROR_PAGE, 500, {"Content-Type": "text/html; charset=utf-8"}
+            title, hint = ERROR_TITLES[code]
+            response = app.make_response((FALLBACK_ERROR_PAGE.format(title=title, hint=hint),
+                                          code, {"Content-Type": "text/html; charset=utf-8"}))
+        response.headers.update(headers)
+        return response
 
     @app.context_processor
     def _template_globals():

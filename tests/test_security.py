@@ -148,16 +148,32 @@ def test_the_health_check_answers_a_signed_in_browser_while_the_database_is_down
     assert response.status_code == 200 and response.json == {"status": "ok"}
 
 
-def test_a_database_outage_shows_the_friendly_error_page(monkeypatch, caplog):
+def test_a_database_outage_answers_unavailable_with_the_friendly_page(monkeypatch, caplog):
+    """503 with Retry-After, not 500: a load balancer or a phone's script may try again, and
+    the person is told that nothing they saved is lost."""
     app = _production_app(monkeypatch)
     client = app.test_client()
     _signed_in_cookie(app, client)
     with caplog.at_level(logging.ERROR):
         response = client.get("/")
-    assert response.status_code == 500
-    assert "Sorry, something went wrong" in response.get_data(as_text=True)
+    assert response.status_code == 503
+    assert response.headers["Retry-After"] == "30"
+    page = response.get_data(as_text=True)
+    assert "The service is briefly unavailable" in page and "Nothing you had saved" in page
+    assert "favicon.svg" in page and "OperationalError" not in page
     _assert_security_headers(response)
     assert "OperationalError" in caplog.text
+
+
+def test_a_database_outage_answers_a_script_with_a_problem_document(monkeypatch):
+    app = _production_app(monkeypatch)
+    client = app.test_client()
+    _signed_in_cookie(app, client)
+    response = client.get("/", headers={"Accept": "application/json"})
+    assert response.status_code == 503 and response.headers["Retry-After"] == "30"
+    assert response.mimetype == "application/problem+json"
+    assert response.json["status"] == 503
+    assert response.json["title"] == "The service is briefly unavailable"
 
 
 # --- CSRF -------------------------------------------------------------------------------
