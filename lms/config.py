@@ -51,6 +51,8 @@ ENVIRONMENT: dict[str, str] = {
 
 WEAK_SECRET_KEYS = {"dev", "secret", "changeme", "change-me", "development", "test", "password"}
 MIN_SECRET_KEY_LENGTH = 32
+#: Seconds to wait for the broker to connect or answer before giving up on sending a task.
+BROKER_SOCKET_TIMEOUT = 3
 
 
 class ConfigError(RuntimeError):
@@ -165,6 +167,12 @@ def build_config(instance_path: Path, overrides: dict | None = None) -> dict:
             "worker_prefetch_multiplier": 1,
             "task_ignore_result": True,
             "broker_connection_retry_on_startup": True,
+            # A broker that accepts connections but never answers (a network partition) must
+            # not hold a request: sending gives up within seconds and a sweep sends it later.
+            "broker_transport_options": {"socket_timeout": BROKER_SOCKET_TIMEOUT,
+                                         "socket_connect_timeout": BROKER_SOCKET_TIMEOUT},
+            "task_publish_retry_policy": {"max_retries": 2, "interval_start": 0,
+                                          "interval_step": 0.2, "interval_max": 0.5},
             "timezone": "Europe/London",
             "beat_schedule": {
                 "expire-invitations": {"task": "lms.tasks.expire_invitations",

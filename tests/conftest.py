@@ -83,7 +83,10 @@ def app(database_url, tmp_path_factory, _exclusive_database):
     app.test_client_class = CsrfClient
     with app.app_context():
         _build_schema(app, database_url)
-    return app
+    yield app
+    with app.app_context():  # close pooled connections now, not at interpreter exit
+        db.session.remove()
+        db.engine.dispose()
 
 
 def _build_schema(app, database_url: str) -> None:

@@ -19,6 +19,7 @@ touched. The production-profile tests run in the PostgreSQL pass of ``make test`
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import re
 import signal
@@ -704,3 +705,43 @@ def test_while_redis_is_down_sign_in_throttling_counts_in_the_process(app):
     assert throttle.retry_after > app.config["SIGN_IN_LOCK"] - timedelta(minutes=1)
     assert store.hit("api:1", 1, timedelta(minutes=1))[0]
     assert not store.hit("api:1", 1, timedelta(minutes=1))[0]
+
+
+def test_a_broker_that_never_answers_does_not_hold_the_request(app, caplog):
+    """A partition, not a refusal: the broker's port accepts connections and then says
+    nothing. Committing a change that enqueues work must still return (the task is logged as
+    not sent, for the sweeps to pick up) instead of waiting on the socket for ever."""
+    import socket
+
+    from lms import create_app
+    from lms.jobs import enqueue_after_commit
+    from lms.tasks import seal_audit_log
+
+    silent = socket.socket()
+    silent.bind(("127.0.0.1", 0))
+    silent.listen(64)  # the kernel completes connections; nothing ever reads or writes
+    port = silent.getsockname()[1]
+    partitioned = create_app({"LMS_ENV": "testing", "SECRET_KEY": "k" * 40,
+                              "SQLALCHEMY_DATABASE_URI": "sqlite://",
+                              "CELERY": {**app.config["CELERY"], "task_always_eager": False,
+                                         "broker_url": f"redis://127.0.0.1:{port}/0",
+                                         "result_backend": None}})
+    finished = threading.Event()
+
+    def commit_a_change() -> None:
+        with partitioned.app_context():
+            from lms.extensions import db
+
+            enqueue_after_commit(seal_audit_log)
+            db.session.commit()
+        finished.set()
+
+    try:
+        with caplog.at_level(logging.ERROR, logger="lms.jobs"):
+            worker = threading.Thread(target=commit_a_change, daemon=True)
+            worker.start()
+            worker.join(timeout=120)
+        assert finished.is_set(), "the commit is still waiting on a broker that never answers"
+        assert "could not enqueue lms.tasks.seal_audit_log" in caplog.text
+    finally:
+        silent.close()
