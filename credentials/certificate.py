@@ -7,18 +7,14 @@ QR code opens, so an edited or out-of-date printout cannot pass for a valid endo
 from __future__ import annotations
 
 import io
-import unicodedata
-from pathlib import Path
 
 import segno
 from fpdf import FPDF
 
 from credentials.models import Endorsement
 from credentials.services import PublicStatus
+from lms.pdf import body_font
 from lms.privacy import is_erased
-
-#: Debian's fonts-dejavu-core: covers the names tutors actually have.
-FONT_DIR = Path("/usr/share/fonts/truetype/dejavu")
 
 
 def qr_svg(url: str) -> str:
@@ -31,24 +27,11 @@ def qr_svg(url: str) -> str:
     return out.getvalue().decode()
 
 
-def _latin1(text: str) -> str:
-    """For the built-in PDF font only: accents dropped where Latin-1 has no letter."""
-    if all(ord(c) < 256 for c in text):
-        return text
-    folded = unicodedata.normalize("NFKD", text)
-    return "".join(c for c in folded if ord(c) < 256 and not unicodedata.combining(c)) or "?"
-
-
 class _Certificate(FPDF):
     def __init__(self) -> None:
         super().__init__(orientation="landscape", format="A4")
-        regular, bold = FONT_DIR / "DejaVuSans.ttf", FONT_DIR / "DejaVuSans-Bold.ttf"
-        if regular.exists() and bold.exists():
-            self.add_font("Body", "", str(regular))
-            self.add_font("Body", "B", str(bold))
-            self.family, self.clean = "Body", str
-        else:
-            self.family, self.clean = "Helvetica", _latin1
+        self.family, fold = body_font(self)
+        self.clean = fold or str
         self.set_auto_page_break(False)
         self.set_title("School-Led Tutor endorsement")
         self.set_creator("Tutor Endorsement Platform")

@@ -84,20 +84,24 @@ def _programme() -> tuple[Place, Scope]:
     return Place("programme", "lms.programme_dashboard"), scope
 
 
-def _trust(trust_id: int) -> tuple[Place, Scope]:
-    trust = db.session.get(Trust, trust_id)
-    scope = dashboards.trust_scope(current_user, trust) if trust is not None else None
+def _scope_of(model: type, object_id: int, scope_for) -> Scope:
+    """The person's scope over a trust or school; 404 for one they may not see, as for one
+    that does not exist."""
+    found = db.session.get(model, object_id)
+    scope = scope_for(current_user, found) if found is not None else None
     if scope is None:
         abort(404)
-    return Place("trust", "lms.trust_dashboard", {"trust_id": trust_id}), scope
+    return scope
+
+
+def _trust(trust_id: int) -> tuple[Place, Scope]:
+    return (Place("trust", "lms.trust_dashboard", {"trust_id": trust_id}),
+            _scope_of(Trust, trust_id, dashboards.trust_scope))
 
 
 def _school(school_id: int) -> tuple[Place, Scope]:
-    school = db.session.get(School, school_id)
-    scope = dashboards.school_scope(current_user, school) if school is not None else None
-    if scope is None:
-        abort(404)
-    return Place("school", "lms.school_dashboard", {"school_id": school_id}), scope
+    return (Place("school", "lms.school_dashboard", {"school_id": school_id}),
+            _scope_of(School, school_id, dashboards.school_scope))
 
 
 # --- filters and sorting -----------------------------------------------------------------------

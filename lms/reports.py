@@ -26,6 +26,7 @@ from lms.dashboards import (
     StageCount,
 )
 from lms.errors import DomainError
+from lms.pdf import body_font
 
 #: The longest period one report may cover, and the earliest day one may start.
 MAX_PERIOD_MONTHS = 24
@@ -340,17 +341,11 @@ class _ReportPdf(FPDF):
     """A4 portrait, black on white, ruled tables, a page number on every page."""
 
     def __init__(self, title: str, prepared_on: date) -> None:
-        from credentials.certificate import FONT_DIR, _latin1
-
         super().__init__(orientation="portrait", format="A4")
-        regular, bold = FONT_DIR / "DejaVuSans.ttf", FONT_DIR / "DejaVuSans-Bold.ttf"
-        if regular.exists() and bold.exists():
-            self.add_font("Body", "", str(regular))
-            self.add_font("Body", "B", str(bold))
-            self.family, self.clean = "Body", str
-        else:
-            self.family = "Helvetica"
-            self.clean = lambda text: _latin1(text.replace("–", "-").replace("−", "-"))
+        self.family, fold = body_font(self)
+        # The report's dashes and minus signs, which Latin-1 lacks, print as hyphens.
+        self.clean = (lambda text: fold(text.replace("–", "-").replace("−", "-"))) if fold \
+            else str
         self.report_title = title
         self.set_margins(18, 18, 18)
         self.set_auto_page_break(True, margin=20)

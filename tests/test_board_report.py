@@ -207,9 +207,9 @@ def test_the_pdf_is_the_same_each_time_for_the_same_records(world):
 
 
 def test_without_dejavu_the_pdf_prints_in_a_latin1_font(world, monkeypatch, tmp_path):
-    from credentials import certificate
+    from lms import pdf
 
-    monkeypatch.setattr(certificate, "FONT_DIR", tmp_path)
+    monkeypatch.setattr(pdf, "FONT_DIR", tmp_path)
     report = reports.board_report(_scope(world), *_period(register.today()))
     text = _pdf_text(reports.board_report_pdf(report))
     assert "Candidates nominated 8 2 +6" in text

@@ -6,7 +6,6 @@ the figures, and a fixed number of queries however many candidates."""
 
 from __future__ import annotations
 
-import csv
 import html
 import io
 import re
@@ -33,6 +32,7 @@ from lms.models import (
     Role,
     SentReminder,
 )
+from tests import downloads
 from tests.conftest import TEST_PASSWORD, complete_second_factor
 from tests.dashboard_world import build_world, enrol
 from tests.factories import make_cluster, make_member, make_nomination, make_school, make_trust
@@ -137,32 +137,13 @@ def _list_names(body: str, key: str) -> list[str]:
     return [html.unescape(n) for n in re.findall(r'<li><a href="[^"]*">([^<]*)</a>', section)]
 
 
-def _csv(response) -> list[list[str]]:
-    assert response.status_code == 200, response.get_data(as_text=True)[:2000]
-    assert response.mimetype == "text/csv"
-    body = response.get_data(as_text=True)
-    assert body.startswith("\ufeff")
-    return list(csv.reader(io.StringIO(body.lstrip("\ufeff"))))
-
-
-def _xlsx(response) -> list[list[str]]:
-    from openpyxl import load_workbook
-
-    assert response.status_code == 200
-    assert response.mimetype == (
-        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
-    sheet = load_workbook(io.BytesIO(response.get_data()), read_only=True).worksheets[0]
-    rows = [[cell if cell is not None else "" for cell in row]
-            for row in sheet.iter_rows(values_only=True)]
-    width = len(rows[0])
-    return [row + [""] * (width - len(row)) for row in rows]
-
-
 def _download(client, url: str) -> list[list[str]]:
     """A CSV download, checked to say the same as its XLSX twin."""
-    rows = _csv(client.get(f"{url}.csv" if "?" not in url else url.replace("?", ".csv?", 1)))
-    xlsx = _xlsx(client.get(f"{url}.xlsx" if "?" not in url else
-                            url.replace("?", ".xlsx?", 1)))
+    def as_(suffix: str) -> str:
+        return f"{url}{suffix}" if "?" not in url else url.replace("?", f"{suffix}?", 1)
+
+    rows = downloads.csv_rows(client.get(as_(".csv")))
+    xlsx = downloads.xlsx_rows(client.get(as_(".xlsx")))
     assert xlsx == rows
     return rows
 

@@ -31,6 +31,7 @@ from lms.authz import Action, can
 from lms.errors import DomainError
 from lms.extensions import db
 from lms.models import AuditEntry, Cluster, Role, School, Trust, User
+from tests import downloads
 from tests.factories import (
     make_cluster,
     make_endorsement,
@@ -129,32 +130,6 @@ def _dbs_form(**changes) -> dict:
     return data
 
 
-def _csv(response) -> list[list[str]]:
-    assert response.status_code == 200, response.get_data(as_text=True)
-    assert response.mimetype == "text/csv"
-    body = response.get_data(as_text=True)
-    assert body.startswith("\ufeff")
-    return list(csv.reader(io.StringIO(body.lstrip("\ufeff"))))
-
-
-def _xlsx(response) -> list[list[str]]:
-    assert response.status_code == 200
-    assert response.mimetype == (
-        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
-    return _xlsx_rows(response.get_data())
-
-
-def _xlsx_rows(data: bytes) -> list[list[str]]:
-    """The first worksheet's rows, as a spreadsheet program reads them."""
-    from openpyxl import load_workbook
-
-    sheet = load_workbook(io.BytesIO(data), read_only=True).worksheets[0]
-    rows = [[cell if cell is not None else "" for cell in row]
-            for row in sheet.iter_rows(values_only=True)]
-    width = len(rows[0])
-    return [row + [""] * (width - len(row)) for row in rows]
-
-
 def _by_name(rows: list[list[str]]) -> dict[str, dict[str, str]]:
     headings = rows[0]
     return {row[0]: dict(zip(headings, row, strict=True)) for row in rows[1:]}
@@ -204,12 +179,12 @@ def test_a_dbs_check_recorded_through_the_form_is_shown_masked_and_stored_encryp
     logged = db_session.scalars(select(AuditEntry.changes)).all()
     assert NUMBER not in repr(logged)
 
-    csv_rows = _by_name(_csv(client.get(f"/trusts/{world.trust.id}/register.csv")))
+    csv_rows = _by_name(downloads.csv_rows(client.get(f"/trusts/{world.trust.id}/register.csv")))
     assert csv_rows["Nia Reader"]["DBS certificate"] == MASKED
     assert csv_rows["Nia Reader"]["DBS issued"] == _days(30).isoformat()
     xlsx = client.get(f"/trusts/{world.trust.id}/register.xlsx")
     assert NUMBER.encode() not in xlsx.get_data()
-    assert _by_name(_xlsx(xlsx))["Nia Reader"]["DBS certificate"] == MASKED
+    assert _by_name(downloads.xlsx_rows(xlsx))["Nia Reader"]["DBS certificate"] == MASKED
     for url in (f"/trusts/{world.trust.id}/register", f"/trusts/{world.trust.id}/register/due"):
         assert NUMBER not in client.get(url).get_data(as_text=True)
     assert caplog.records and NUMBER not in caplog.text
@@ -457,7 +432,7 @@ def test_each_filter_narrows_the_register(client, db_session, sign_in, world, li
     wrong = client.get(f"{base}?school=999999")
     assert wrong.status_code == 400 and "Choose a school from the list" in wrong.get_data(
         as_text=True)
-    filtered = _by_name(_csv(client.get(f"{base}.csv?pathway=secondary")))
+    filtered = _by_name(downloads.csv_rows(client.get(f"{base}.csv?pathway=secondary")))
     assert set(filtered) == {"Ben Pending", "Dev Duesoon"}
 
 
@@ -506,12 +481,12 @@ def test_the_exports_carry_every_column_and_neutralise_formulas(client, db_sessi
     sneaky = _tutor(world.oak, '=HYPERLINK("x")', subject="@SUM(1)")
     _check(sneaky, world.trust, number="999988887777")
     sign_in(world.central)
-    csv_rows = _csv(client.get(f"/trusts/{world.trust.id}/register.csv"))
+    csv_rows = downloads.csv_rows(client.get(f"/trusts/{world.trust.id}/register.csv"))
     assert csv_rows[0] == [
         "Name", "Email", "Status", "Reasons", "Since", "Schools", "Pathway", "Phase", "Subject",
         "Endorsement status", "Endorsement valid until", "DBS certificate", "DBS issued",
         "DBS due", "Safeguarding training completed", "Safeguarding training due"]
-    xlsx_rows = _xlsx(client.get(f"/trusts/{world.trust.id}/register.xlsx"))
+    xlsx_rows = downloads.xlsx_rows(client.get(f"/trusts/{world.trust.id}/register.xlsx"))
     assert xlsx_rows == csv_rows
     rows = _by_name(csv_rows)
     assert set(rows) == {"'=HYPERLINK(\"x\")", "Ada Approved", "Ben Pending", "Cat Refresher",
@@ -551,7 +526,7 @@ def test_the_exports_run_for_a_trust_and_filters_without_anyone_signed_in(db_ses
     out = io.BytesIO()
     register_xlsx(world.trust, {"school_id": world.oak.id}, out)
     assert out.tell() > 0
-    assert {row[0] for row in _xlsx_rows(out.getvalue())[1:]} == {"Ada Approved",
+    assert {row[0] for row in downloads.workbook_rows(out.getvalue())[1:]} == {"Ada Approved",
                                                                   "Cat Refresher"}
     pending = "".join(register_csv(world.trust, {"status": RegisterStatus.PENDING}))
     assert "Ben Pending" in pending and "Ada Approved" not in pending
@@ -583,7 +558,7 @@ def test_each_role_sees_only_its_part_of_the_register(client, db_session, sign_i
         client.post("/sign-out")
         sign_in(person)
         assert _names(client, base) == names, person.name
-        exported = {row[0] for row in _csv(client.get(f"{base}.csv"))[1:]}
+        exported = {row[0] for row in downloads.csv_rows(client.get(f"{base}.csv"))[1:]}
         assert exported == names, person.name
     client.post("/sign-out")
     sign_in(other)
