@@ -24,7 +24,6 @@ from lms.dashboards import (
     CandidateRow,
     Dashboard,
     GroupFigures,
-    PassRate,
     Scope,
     sorted_groups,
 )
@@ -102,10 +101,6 @@ def progress_bars(board: Dashboard) -> list[Bar]:
             for key, label, detail in PROGRESS_BANDS]
 
 
-def pathway_label(rate: PassRate) -> str:
-    return rate.pathway.short_label if rate.pathway is not None else "All pathways"
-
-
 @dataclass(frozen=True)
 class Measure:
     label: str
@@ -177,7 +172,7 @@ def _pass_rates(board: Dashboard) -> Sheet:
     return Sheet("pass-rates", [
         "Pathway", "First attempts", "Passed first time", "First-attempt pass rate (%)",
         "Second attempts", "Passed second time", "Second-attempt pass rate (%)"], [
-        [pathway_label(r), r.first_taken, r.first_passed, r.first_rate, r.second_taken,
+        [r.label, r.first_taken, r.first_passed, r.first_rate, r.second_taken,
          r.second_passed, r.second_rate] for r in board.pass_rates])
 
 

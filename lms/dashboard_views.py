@@ -253,7 +253,9 @@ def school_dashboard(school_id: int):
 def _export(place: Place, scope: Scope, section: str, fmt: str) -> Response:
     """One section as a file: the figures the page shows, for the same scope, filters and
     sort order."""
-    _form, board = _board(place, scope, dashboards.ACTION_LIST_LIMIT)
+    # Only the action lists' sheet names who is in them; every other sheet needs the counts.
+    items = dashboards.ACTION_LIST_LIMIT if section == "actions" else ITEMS_SHOWN
+    _form, board = _board(place, scope, items)
     if board is None:
         abort(400)
     sort, descending = _sort()

@@ -313,6 +313,10 @@ class PassRate:
     second_passed: int
 
     @property
+    def label(self) -> str:
+        return self.pathway.short_label if self.pathway is not None else "All pathways"
+
+    @property
     def first_rate(self) -> float | None:
         return _rate(self.first_passed, self.first_taken)
 
@@ -369,12 +373,17 @@ class TrainingProgress:
         return self.at_risk + self.behind + self.on_track
 
 
+def at_risk(now: datetime) -> list:
+    """A tutor in training whose deadline is within 7 days with under 70% of the course done."""
+    return [PipelineRecord.deadline_at <= now + DEADLINE_SOON,
+            func.coalesce(PipelineRecord.percent_done, 0) < BEHIND_PERCENT]
+
+
 def progress_band(now: datetime):
-    """At risk (deadline within 7 days, under 70% done), behind (less of the course done
-    than of the window used: past the moment they were on track until) or on track."""
+    """At risk (see ``at_risk``), behind (less of the course done than of the window used:
+    past the moment they were on track until) or on track."""
     return case(
-        (and_(PipelineRecord.deadline_at <= now + DEADLINE_SOON,
-              func.coalesce(PipelineRecord.percent_done, 0) < BEHIND_PERCENT), "at_risk"),
+        (and_(*at_risk(now)), "at_risk"),
         (func.coalesce(PipelineRecord.on_track_until, PipelineRecord.opened_at) < now,
          "behind"), else_="on_track")
 
@@ -482,31 +491,29 @@ def _register_list(key: str, title: str, model, query: Select, conditions: list,
 
 def action_lists(scope: Scope, filters: Filters, now: datetime | None = None,
                  limit: int = ACTION_LIST_LIMIT, *, figures: Pipeline | None = None,
-                 compliance: RegisterCompliance | None = None) -> list[ActionList]:
+                 compliance: RegisterCompliance | None = None,
+                 progress: TrainingProgress | None = None) -> list[ActionList]:
     """What needs someone's attention, each item one click from its record; the first
     ``limit`` of each list, most urgent first, with the full count. A list that is a whole
-    stage (or register status) counts it from ``figures`` (``compliance``) when given, so the
-    page can never show two different numbers for it."""
+    stage, register status or progress band counts it from ``figures``, ``compliance`` or
+    ``progress`` when given, so the page can never show two different numbers for it."""
     from credentials import register
     from credentials.models import Endorsement, EndorsementStatus, RegisterEntry, RegisterStatus
 
     now = now or clock.now()
     on = register.today(now)
-    staged = figures.overall.stages if figures is not None else {}
-    stage_count = (lambda stage: staged.get(stage, 0)) if figures is not None else \
-        (lambda stage: None)
+    stage_count = (lambda stage: figures.overall.stages.get(stage, 0)) if figures is not None \
+        else (lambda stage: None)
     enrolment = lambda r: ("lms.enrolment", {"enrolment_id": r.enrolment_id})  # noqa: E731
     nomination = lambda r: ("lms.nomination", {"nomination_id": r.nomination_id})  # noqa: E731
     lists = [
         _pipeline_list(
             scope, filters, "deadline_soon",
             f"Deadline within {DEADLINE_SOON.days} days, less than {BEHIND_PERCENT}% done",
-            [PipelineRecord.stage == PipelineStage.IN_TRAINING,
-             PipelineRecord.deadline_at <= now + DEADLINE_SOON,
-             func.coalesce(PipelineRecord.percent_done, 0) < BEHIND_PERCENT],
+            [PipelineRecord.stage == PipelineStage.IN_TRAINING, *at_risk(now)],
             PipelineRecord.deadline_at,
             lambda r: f"{r.percent_done or 0}% done; deadline {_day(r.deadline_at)}",
-            enrolment, limit),
+            enrolment, limit, progress.at_risk if progress is not None else None),
         _pipeline_list(
             scope, filters, "second_attempt", "Failed the first attempt: second still to come",
             [PipelineRecord.stage == PipelineStage.FAILED_FIRST_ATTEMPT],
@@ -535,8 +542,7 @@ def action_lists(scope: Scope, filters: Filters, now: datetime | None = None,
         "checks_due",
         f"DBS checks and safeguarding training due within {DUE_SOON_DAYS} days or overdue",
         RegisterEntry,
-        select(RegisterEntry.trust_id, RegisterEntry.user_id, RegisterEntry.dbs_due_on,
-               RegisterEntry.training_due_on, User.name)
+        register.due_entries(horizon).add_columns(User.name)
         .join(User, User.id == RegisterEntry.user_id),
         [*entries, register.due_condition(horizon)], (first_due, RegisterEntry.id),
         lambda row: ActionItem(row.name, "; ".join(
@@ -758,11 +764,11 @@ def dashboard(scope: Scope, filters: Filters, now: datetime | None = None,
     records.refresh(trusts, now=now)
     figures = pipeline(scope, filters)
     compliance = register_compliance(scope, filters, now)
+    progress = training_progress(scope, filters, now)
     return Dashboard(scope, filters, records.built_at(trusts), figures, pass_rates_of(figures),
-                     median_days_to_endorsement(scope, filters),
-                     training_progress(scope, filters, now),
+                     median_days_to_endorsement(scope, filters), progress,
                      action_lists(scope, filters, now, items, figures=figures,
-                                  compliance=compliance), compliance)
+                                  compliance=compliance, progress=progress), compliance)
 
 
 __all__ = ["Scope", "Filters", "Dashboard", "dashboard", "pipeline", "pass_rates",

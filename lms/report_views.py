@@ -65,7 +65,7 @@ def _page(scope: dashboards.Scope, form: BoardReportForm,
         "lms/board_report.html", trust=scope.trust, form=form, report=report,
         headings=reports.HEADINGS, explanation=reports.EXPLANATION, fmt=reports.format_value,
         day=reports.day_label, exception_day=reports.exception_day,
-        pathway_name=reports.pathway_name, due_soon_days=dashboards.DUE_SOON_DAYS,
+        due_soon_days=dashboards.DUE_SOON_DAYS,
         pdf_url=pdf_url,
         links=_period_links(scope.trust.id, report)), 200 if report is not None else 400
 

@@ -280,7 +280,7 @@ def _figures(scope: Scope, period: Period) -> tuple[Headline, dashboards.Pipelin
                                                       list[PassRate]]:
     filters = period.filters
     cohort = dashboards.pipeline(scope, filters)
-    rates = dashboards.pass_rates(scope, filters)
+    rates = dashboards.pass_rates_of(cohort)
     overall = rates[-1]
     headline = Headline(cohort.total, cohort.overall.endorsed, cohort.overall.approved,
                         dashboards.median_days_to_endorsement(scope, filters),
@@ -328,10 +328,6 @@ def exception_day(item: ExceptionItem) -> date:
     from credentials.register import LONDON
 
     return item.at.astimezone(LONDON).date()
-
-
-def pathway_name(rate: PassRate) -> str:
-    return rate.pathway.short_label if rate.pathway is not None else "All pathways"
 
 
 # --- the PDF -----------------------------------------------------------------------------------
@@ -419,7 +415,7 @@ def board_report_pdf(report: BoardReport) -> bytes:
     pdf.heading(HEADINGS["pass_rates"])
     pdf.ruled_table([["Pathway", "First attempts", "Passed", "Pass rate", "Second attempts",
                       "Passed", "Pass rate"]]
-                    + [[pathway_name(r), format_value(r.first_taken),
+                    + [[r.label, format_value(r.first_taken),
                         format_value(r.first_passed), format_value(r.first_rate, "percent"),
                         format_value(r.second_taken), format_value(r.second_passed),
                         format_value(r.second_rate, "percent")] for r in report.pass_rates],
