@@ -117,6 +117,17 @@ def _start_of(day: date) -> datetime:
     return datetime.combine(day, time(), tzinfo=LONDON).astimezone(UTC)
 
 
+def on_uk_days(column, first: date | None, last: date | None) -> list:
+    """``column`` (a UTC time) falls on or after the UK date ``first`` and on or before
+    ``last`` (either may be open): days as every report and search counts them."""
+    found = []
+    if first is not None:
+        found.append(column >= _start_of(first))
+    if last is not None:
+        found.append(column < _start_of(last + timedelta(days=1)))
+    return found
+
+
 def record_conditions(scope: Scope, filters: Filters) -> list:
     """The pipeline records a scope covers, filtered."""
     found = []
@@ -134,11 +145,7 @@ def record_conditions(scope: Scope, filters: Filters) -> list:
         found.append(PipelineRecord.pathway == filters.pathway)
     if filters.phase is not None:
         found.append(PipelineRecord.phase == filters.phase)
-    if filters.nominated_from is not None:
-        found.append(PipelineRecord.nominated_at >= _start_of(filters.nominated_from))
-    if filters.nominated_to is not None:
-        found.append(PipelineRecord.nominated_at
-                     < _start_of(filters.nominated_to + timedelta(days=1)))
+    found += on_uk_days(PipelineRecord.nominated_at, filters.nominated_from, filters.nominated_to)
     return found
 
 
@@ -654,8 +661,7 @@ def exceptions(trust_ids: set[int] | None, start: date, end: date) -> list[Excep
     decided and why."""
     query = (select(AuditEntry.created_at, AuditEntry.action, AuditEntry.reason)
              .where(AuditEntry.action.in_(EXCEPTION_ACTIONS),
-                    AuditEntry.created_at >= _start_of(start),
-                    AuditEntry.created_at < _start_of(end + timedelta(days=1)))
+                    *on_uk_days(AuditEntry.created_at, start, end))
              .order_by(AuditEntry.created_at, AuditEntry.id))
     if trust_ids is not None:
         query = query.where(AuditEntry.trust_id.in_(trust_ids))

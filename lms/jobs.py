@@ -32,16 +32,21 @@ def enqueue_after_commit(task: Task, *args: Any, **kwargs: Any) -> None:
         pending.append((task, args, kwargs))
 
 
+def send(task: Task, *args: Any, **kwargs: Any) -> None:
+    """Send ``task`` to the broker now, or, with no broker, run it here and now (without the
+    broker connection an eager send still opens)."""
+    if task.app.conf.task_always_eager:
+        task.apply(args=args, kwargs=kwargs)
+    else:
+        task.apply_async(args=args, kwargs=kwargs)
+
+
 @event.listens_for(Session, "after_commit")
 def _send_pending(session: Session) -> None:
     pending = session.info.pop(_KEY, [])
     for task, args, kwargs in pending:
         try:
-            if task.app.conf.task_always_eager:
-                # Run here and now, without the broker connection an eager send still opens.
-                task.apply(args=args, kwargs=kwargs)
-            else:
-                task.apply_async(args=args, kwargs=kwargs)
+            send(task, *args, **kwargs)
         except Exception:  # a lost broker must not undo a committed change
             log.exception("could not enqueue %s; a periodic sweep will pick it up", task.name)
 

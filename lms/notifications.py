@@ -5,9 +5,11 @@ is configured (so the demo shows every invitation)."""
 from __future__ import annotations
 
 import smtplib
+from datetime import timedelta
 from email.message import EmailMessage
 
 from flask import current_app, render_template
+from sqlalchemy import select
 
 from lms import clock
 from lms.extensions import db
@@ -63,6 +65,16 @@ def deliver(email: OutboxEmail) -> OutboxEmail:
     email.status = EmailStatus.SENT
     email.sent_at = clock.now()
     return email
+
+
+def waiting_longer_than(age: timedelta, limit: int = 1000) -> list[int]:
+    """Emails queued more than ``age`` ago and still waiting to go out, oldest first: their
+    delivery task was lost, or keeps failing."""
+    return list(db.session.scalars(
+        select(OutboxEmail.id)
+        .where(OutboxEmail.status == EmailStatus.QUEUED,
+               OutboxEmail.created_at <= clock.now() - age)
+        .order_by(OutboxEmail.id).limit(limit)))
 
 
 def link_to(endpoint: str, **values) -> str:

@@ -39,7 +39,7 @@ from credentials.register import (
     remove_from_register,
 )
 from credentials.services import credential_url, erase_credential, revoke_endorsement
-from lms import audit, clock, models
+from lms import audit, clock
 from lms.errors import DomainError
 from lms.extensions import db
 from lms.models import (
@@ -52,6 +52,7 @@ from lms.models import (
     NominationImport,
     OutboxEmail,
     Provider,
+    RecoveryCode,
     School,
     Trust,
     User,
@@ -427,9 +428,7 @@ def erase_person(user: User, *, reason: str, actor: User | None) -> ErasureRepor
 
     # The account first, so nothing sent or recorded from here on carries their name.
     report.account_anonymised = int(_anonymise_account(user, now))
-    recovery_codes = getattr(models, "RecoveryCode", None)  # two-factor sign-in, if present
-    if recovery_codes is not None:
-        db.session.execute(delete(recovery_codes).where(recovery_codes.user_id == user.id))
+    db.session.execute(delete(RecoveryCode).where(RecoveryCode.user_id == user.id))
 
     from lms.nominations import withdraw_nomination
     from lms.services import end_membership

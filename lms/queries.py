@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 
-from sqlalchemy import Select, exists, func, or_, select
+from sqlalchemy import Select, exists, or_, select
 from sqlalchemy.orm import selectinload
 
 from lms.authz import cluster_ids_for, is_admin, school_ids_for, trust_ids_for
@@ -106,7 +106,7 @@ def audit_entries(
     who made the change (their email, exactly, in any case), reason containing, UK dates
     from and to. Pages hold ``per_page`` entries, newest first; ``before`` (an entry id)
     asks for the page of older entries, ``after`` for the page of newer ones."""
-    from lms.dashboards import _start_of  # midnight of a UK date, as every report counts days
+    from lms.dashboards import on_uk_days
 
     conditions = []
     if trust is not None:
@@ -119,13 +119,10 @@ def audit_entries(
         conditions.append(AuditEntry.object_id == object_id)
     if actor_email:
         conditions.append(AuditEntry.actor_id.in_(select(User.id).where(
-            func.lower(User.email) == actor_email.strip().lower())))
+            User.email == actor_email.strip().lower())))  # stored lower case
     if reason:
         conditions.append(AuditEntry.reason.icontains(reason.strip(), autoescape=True))
-    if date_from is not None:
-        conditions.append(AuditEntry.created_at >= _start_of(date_from))
-    if date_to is not None:
-        conditions.append(AuditEntry.created_at < _start_of(date_to + timedelta(days=1)))
+    conditions += on_uk_days(AuditEntry.created_at, date_from, date_to)
     query = select(AuditEntry).where(*conditions)
     if after is not None:
         found = list(db.session.scalars(query.where(AuditEntry.id > after)

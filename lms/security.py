@@ -18,7 +18,7 @@ from itsdangerous import BadSignature, SignatureExpired, TimestampSigner, URLSaf
 from sqlalchemy.exc import IntegrityError
 
 from lms import clock
-from lms.counters import counters
+from lms.counters import client_key, counters
 from lms.errors import DomainError, TokenInvalid
 from lms.extensions import db
 from lms.models import UsedToken
@@ -126,9 +126,9 @@ class Throttle:
 
 
 def _throttle_keys(email: str, address: str | None) -> list[str]:
-    keys = ["signin:acct:" + hashlib.sha256(email.strip().lower().encode()).hexdigest()[:32]]
+    keys = [client_key("signin:acct", email.strip().lower())]
     if address:
-        keys.append("signin:addr:" + hashlib.sha256(address.encode()).hexdigest()[:32])
+        keys.append(client_key("signin:addr", address))
     return keys
 
 

@@ -6,7 +6,7 @@ from celery import shared_task
 
 from lms.extensions import db
 from lms.models import OutboxEmail
-from lms.notifications import deliver
+from lms.notifications import deliver, waiting_longer_than
 
 
 @shared_task(bind=True, max_retries=5, default_retry_delay=60, acks_late=True)
@@ -31,22 +31,12 @@ def requeue_queued_emails(older_than_seconds: int = 5 * 60) -> int:
     locks the row and sends only a queued email, so each email goes out once."""
     from datetime import timedelta
 
-    from sqlalchemy import select
+    from lms.jobs import send
 
-    from lms import clock
-    from lms.models import EmailStatus
-
-    waiting = list(db.session.scalars(
-        select(OutboxEmail.id)
-        .where(OutboxEmail.status == EmailStatus.QUEUED,
-               OutboxEmail.created_at <= clock.now() - timedelta(seconds=older_than_seconds))
-        .order_by(OutboxEmail.id).limit(1000)))
+    waiting = waiting_longer_than(timedelta(seconds=older_than_seconds))
     db.session.rollback()  # read only: end the transaction before talking to the broker
     for email_id in waiting:
-        if deliver_email.app.conf.task_always_eager:
-            deliver_email.apply(args=(email_id,))  # no broker: here, as lms.jobs does
-        else:
-            deliver_email.delay(email_id)
+        send(deliver_email, email_id)
     return len(waiting)
 
 
