@@ -23,7 +23,6 @@ from lms.dashboards import (
     DUE_SOON_DAYS,
     CandidateRow,
     Dashboard,
-    GroupFigures,
     Scope,
     sorted_groups,
 )
@@ -111,12 +110,9 @@ class Measure:
 
 def register_measures(board: Dashboard) -> list[Measure]:
     """The register as it stands: entries by status, then checks and training due."""
-    from credentials.models import RegisterStatus
-
     register = board.register
     return [
-        *(Measure(status.label, register.statuses.get(status.value, 0))
-          for status in RegisterStatus),
+        *(Measure(label, count) for label, count in register.by_status),
         Measure("Listed (not removed)", register.listed),
         Measure("Approved (% of those listed)", register.approved_percent, percent=True),
         Measure("DBS checks overdue", register.dbs_overdue),
@@ -136,10 +132,6 @@ def overall_label(scope: Scope) -> str:
     if scope.school_ids is None:
         return f"{scope.title} (trust-wide figure)"
     return f"All your schools: {scope.title}"
-
-
-def comparison(board: Dashboard, sort: str, descending: bool) -> list[GroupFigures]:
-    return sorted_groups(board.pipeline.groups, sort, descending)
 
 
 # --- the downloads -----------------------------------------------------------------------------
@@ -165,7 +157,7 @@ def _comparison(board: Dashboard, sort: str, descending: bool) -> Sheet:
                                              for read in readers[1:])]
     return Sheet("comparison", [heading for _, heading, _ in COMPARISON_COLUMNS], [
         overall, *([read(group) for read in readers]
-                   for group in comparison(board, sort, descending))])
+                   for group in sorted_groups(board.pipeline.groups, sort, descending))])
 
 
 def _pass_rates(board: Dashboard) -> Sheet:

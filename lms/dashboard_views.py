@@ -18,6 +18,7 @@ from flask import Response, abort, flash, redirect, render_template, request, ur
 from flask_login import current_user
 from sqlalchemy import select
 
+from credentials.register import today as uk_today
 from lms import bp, dashboards, nominations, pipeline
 from lms import dashboard_exports as exports
 from lms.authz import Access, Action, access, can, cluster_ids_for, require
@@ -182,14 +183,14 @@ def _page(place: Place, scope: Scope):
                "exports": exports}
     if board is None:
         return render_template("lms/dashboard.html", **context), 400
-    groups = exports.comparison(board, sort, descending)
+    groups = dashboards.sorted_groups(board.pipeline.groups, sort, descending)
     pages = max(1, math.ceil(len(groups) / PER_PAGE))
     number = request.args.get("page", "1")
     page = min(max(int(number), 1), pages) if re.fullmatch(r"[0-9]{1,6}", number) else 1
     moment = exports.as_of(board)
     context.update(
         groups=groups[(page - 1) * PER_PAGE:page * PER_PAGE], page=page, pages=pages,
-        as_of=moment, today=moment.date() == _uk_today(),
+        as_of=moment, today=moment.date() == uk_today(),
         sort_label=next(h for k, h, _ in dashboards.COMPARISON_COLUMNS if k == sort),
         row_link=_row_link(place), register_links=_register_links(place, scope, board))
     if place.kind == "school":
@@ -221,12 +222,6 @@ def _register_links(place: Place, scope: Scope, board: Dashboard) -> dict[str, s
     return {"register": url_for("credentials.register", trust_id=trust_id,
                                 **{k: v for k, v in shared.items() if v is not None}),
             "due": url_for("credentials.register_due", trust_id=trust_id)}
-
-
-def _uk_today():
-    from credentials.register import today
-
-    return today()
 
 
 @bp.get("/admin/dashboard")

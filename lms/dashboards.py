@@ -607,6 +607,13 @@ class RegisterCompliance:
     def approved_percent(self) -> float | None:
         return _rate(self.statuses.get("approved", 0), self.listed)
 
+    @property
+    def by_status(self) -> list[tuple[str, int]]:
+        """Every status, in the register's order, with its count (0 where there is none)."""
+        from credentials.models import RegisterStatus
+
+        return [(status.label, self.statuses.get(status.value, 0)) for status in RegisterStatus]
+
 
 def register_compliance(scope: Scope, filters: Filters, now: datetime | None = None
                         ) -> RegisterCompliance:

@@ -263,12 +263,6 @@ class BoardReport:
                             unit) for key, label, unit in HEADLINE_ROWS)
 
     @property
-    def register_statuses(self) -> list[tuple[str, int]]:
-        from credentials.models import RegisterStatus
-
-        return [(s.label, self.register.statuses.get(s.value, 0)) for s in RegisterStatus]
-
-    @property
     def register_dues(self) -> list[tuple[str, int, int]]:
         """What is overdue and what falls due within 30 days."""
         r = self.register
@@ -426,7 +420,7 @@ def board_report_pdf(report: BoardReport) -> bytes:
                 "register, not the period's.", 9)
     register = report.register
     pdf.ruled_table([["Status", "Tutors"]]
-                    + [[label, format_value(n)] for label, n in report.register_statuses]
+                    + [[label, format_value(n)] for label, n in report.register.by_status]
                     + [["Listed (not removed)", format_value(register.listed)],
                        ["Approved, of those listed",
                         format_value(register.approved_percent, "percent")]], (120, 54))
