@@ -164,6 +164,13 @@ class ReasonForm(Form):
     reason = TextAreaField("Reason", validators=[Optional(), Length(max=1000)])
 
 
+def not_before(last, first) -> None:
+    """The end of a range of days may not come before its start (either may be left out)."""
+    if last.data and first.data and last.data < first.data:
+        raise ValidationError(f"{last.label.text} must be the same as or after "
+                              f"{first.label.text.lower()}")
+
+
 class DayField(DateField):
     """A date typed or picked as YYYY-MM-DD; left blank it is empty (for ``Optional`` or
     ``DataRequired`` to judge), mistyped it says what to fix."""
@@ -237,8 +244,7 @@ class AuditSearchForm(Form):
     after = PageField()
 
     def validate_date_to(self, field) -> None:
-        if field.data and self.date_from.data and field.data < self.date_from.data:
-            raise ValidationError("Date to must be the same as or after date from")
+        not_before(field, self.date_from)
 
 
 class BoardReportForm(Form):
@@ -386,5 +392,4 @@ class DashboardFilterForm(Form):
                             validators=[Optional()])
 
     def validate_nominated_to(self, field) -> None:
-        if field.data and self.nominated_from.data and field.data < self.nominated_from.data:
-            raise ValidationError("Nominated to must be the same as or after nominated from")
+        not_before(field, self.nominated_from)

@@ -58,21 +58,17 @@ def begin_sign_in(user: User, next_url: str, message: str | None = None) -> Resp
     """Sign ``user`` in after their password (or a link) was accepted, or, if they need a
     second factor, send them for it with a pending marker instead."""
     forget_pending_sign_in()
+    if message:
+        flash(message, "success")
     if current_user.is_authenticated and current_user.id == user.id:
-        if message:
-            flash(message, "success")
         return redirect(next_url)
     if not two_factor.needs_second_factor(user):
         login_user(user)
-        if message:
-            flash(message, "success")
         return redirect(next_url)
     if current_user.is_authenticated:
         logout_user()
     session[PENDING] = {"user": user.id, "at": clock.now().timestamp(), "next": next_url,
                         "verified": False}
-    if message:
-        flash(message, "success")
     return redirect(url_for("lms.two_factor_challenge" if user.two_factor_enabled
                             else "lms.two_factor_set_up"))
 
