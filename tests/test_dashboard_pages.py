@@ -9,14 +9,13 @@ from __future__ import annotations
 import html
 import io
 import re
-from contextlib import contextmanager
 from datetime import timedelta
 from html.parser import HTMLParser
 from types import SimpleNamespace
 
 import pytest
 from markupsafe import escape
-from sqlalchemy import event, select
+from sqlalchemy import select
 
 from credentials import register
 from lms import clock, dashboard_views, dashboards, nominations, pipeline
@@ -36,6 +35,7 @@ from tests import downloads
 from tests.conftest import TEST_PASSWORD, complete_second_factor
 from tests.dashboard_world import build_world, enrol
 from tests.factories import make_cluster, make_member, make_nomination, make_school, make_trust
+from tests.statements import statements_run
 
 S = PipelineStage
 SECTIONS = ["pipeline", "comparison", "pass-rates", "progress", "actions", "register"]
@@ -147,19 +147,6 @@ def _download(client, url: str) -> list[list[str]]:
     assert xlsx == rows
     return rows
 
-
-@contextmanager
-def _counting():
-    statements: list[str] = []
-
-    def count(conn, cursor, statement, *args):
-        statements.append(statement)
-
-    event.listen(db.engine, "before_cursor_execute", count)
-    try:
-        yield statements
-    finally:
-        event.remove(db.engine, "before_cursor_execute", count)
 
 
 def _settle(db_session) -> None:
@@ -710,7 +697,7 @@ def test_each_page_reads_a_fixed_number_of_queries_however_many_candidates(
         measured = []
         for person, url in pages:
             db_session.expire_all()
-            with _counting() as statements:
+            with statements_run() as statements:
                 response = clients[person].get(url)
             assert response.status_code == 200, url
             measured.append(len(statements))

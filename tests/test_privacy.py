@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import event, select
+from sqlalchemy import select
 
 from assessments.models import Attempt, AttemptItem, FormativeResult, ItemVersion
 from assessments.services import (
@@ -38,7 +38,6 @@ from credentials.models import (
 from credentials.verify import StaticResolver, keys_from_did_document, verify_credential
 from lms import audit
 from lms.errors import DomainError
-from lms.extensions import db
 from lms.models import (
     AuditEntry,
     Enrolment,
@@ -72,6 +71,7 @@ from tests.factories import (
     make_school,
     make_trust,
 )
+from tests.statements import statements_run
 
 TUTOR_PASSWORD = "tutor password 2026"
 NAME = "Zebedee Quillfeather"
@@ -272,18 +272,10 @@ def test_the_export_takes_a_fixed_number_of_queries(db_session, journey):
     counts = []
     for person in (journey.tutor, newcomer):
         db_session.expire_all()
-        statements: list[str] = []
-
-        def listener(*args, statements=statements):
-            if args[2].lstrip().upper().startswith("SELECT"):  # not the BEGIN of a session
-                statements.append(args[2])
-
-        event.listen(db.engine, "before_cursor_execute", listener)
-        try:
+        with statements_run() as statements:
             personal_data(person)
-        finally:
-            event.remove(db.engine, "before_cursor_execute", listener)
-        counts.append(len(statements))
+        # Only the reads: not the BEGIN of a session.
+        counts.append(sum(s.lstrip().upper().startswith("SELECT") for s in statements))
     assert counts[0] == counts[1], counts
 
 

@@ -7,12 +7,11 @@ from __future__ import annotations
 import csv
 import html
 import io
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, timedelta
 
 import pytest
-from sqlalchemy import event, select, text, update
+from sqlalchemy import select, text, update
 
 from credentials import providers, register
 from credentials.access import grant_provider_access, withdraw_provider_access
@@ -41,6 +40,7 @@ from tests.factories import (
     make_trust,
     make_user,
 )
+from tests.statements import statements_run
 
 NUMBER = "246813579024"
 MASKED = "\u2022" * 8 + "9024"
@@ -134,19 +134,6 @@ def _by_name(rows: list[list[str]]) -> dict[str, dict[str, str]]:
     headings = rows[0]
     return {row[0]: dict(zip(headings, row, strict=True)) for row in rows[1:]}
 
-
-@contextmanager
-def _counting():
-    statements: list[str] = []
-
-    def count(conn, cursor, statement, *args):
-        statements.append(statement)
-
-    event.listen(db.engine, "before_cursor_execute", count)
-    try:
-        yield statements
-    finally:
-        event.remove(db.engine, "before_cursor_execute", count)
 
 
 # --- recording a DBS check -------------------------------------------------------------------
@@ -466,7 +453,7 @@ def test_the_register_reads_a_fixed_number_of_queries_however_many_rows(
                     f"/trusts/{world.trust.id}/register.csv",
                     f"/trusts/{world.trust.id}/register.xlsx"):
             db_session.expire_all()
-            with _counting() as statements:
+            with statements_run() as statements:
                 assert client.get(url).status_code == 200
             measured.append(len(statements))
         counts.append(measured)
