@@ -40,6 +40,15 @@ TOO_MANY = "Too many failed sign-in attempts"
 STEP = timedelta(seconds=30)
 
 
+@pytest.fixture(autouse=True)
+def _at_the_start_of_a_step(_fresh_state):
+    """Codes belong to 30-second steps of the clock, which runs on in real time. Each test
+    starts at the beginning of a step, so the step cannot change between making a code and
+    sending it, however slow the machine."""
+    now = clock.now()
+    clock.travel_to(now - timedelta(seconds=now.timestamp() % STEP.total_seconds()))
+
+
 def _text(response) -> str:
     return response.get_data(as_text=True)
 
