@@ -49,23 +49,24 @@ def prepare() -> list[tuple[str, int]]:
     from flask_migrate import upgrade
     from sqlalchemy import text
 
-    from assessments.models import FormativeResult
-    from assessments.services import load_bank
+    from assessments.bank.services import load_bank
+    from assessments.checks.models import FormativeResult
     from courses.models import LessonProgress
     from courses.services import load_content
-    from lms import clock, create_app, services
-    from lms.extensions import db
-    from lms.models import (
+    from lms import create_app
+    from lms.accounts.models import Role, User
+    from lms.organisations import services
+    from lms.organisations.models import Membership
+    from lms.platform import clock
+    from lms.platform.extensions import db
+    from lms.programme.models import (
         Enrolment,
         EnrolmentStatus,
-        Membership,
         Nomination,
         NominationStatus,
         Pathway,
-        Role,
         RoleInSchool,
         TutoringPhase,
-        User,
     )
 
     ensure_database()
@@ -124,7 +125,7 @@ def prepare() -> list[tuple[str, int]]:
 
 def _loaded(load_content):
     from courses.models import CourseVersion
-    from lms.extensions import db
+    from lms.platform.extensions import db
 
     load_content()
     db.session.commit()
@@ -288,7 +289,8 @@ def percentile(values: list[float], share: float) -> float:
 
 def audit_after_run(wait: float = 20.0) -> tuple[int, bool]:
     """Entries still unsealed once the beat has had time to run, and whether the chain holds."""
-    from lms import audit, create_app
+    from lms import create_app
+    from lms.audit import services as audit
 
     app = create_app({"LMS_ENV": "testing", "SECRET_KEY": SECRET_KEY,
                       "ENCRYPTION_KEY": ENCRYPTION_KEY, "SQLALCHEMY_DATABASE_URI": DATABASE_URL})

@@ -35,7 +35,7 @@ def fresh_schema() -> None:
     from flask_migrate import upgrade
     from sqlalchemy import text
 
-    from lms.extensions import db
+    from lms.platform.extensions import db
 
     if db.engine.dialect.name == "postgresql":
         with db.engine.begin() as conn:

@@ -40,10 +40,10 @@ def signing_figures() -> tuple[float, float]:
     Ed25519 rate beside it."""
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-    from credentials.proofs import sign
-    from credentials.services import build_credential
-    from lms import clock
-    from lms.models import Pathway, TutoringPhase
+    from credentials.endorsements.proofs import sign
+    from credentials.endorsements.services import build_credential
+    from lms.platform import clock
+    from lms.programme.models import Pathway, TutoringPhase
 
     key = Ed25519PrivateKey.generate()
     now = clock.now()
@@ -73,12 +73,16 @@ def issue_and_verify_figures(tmp: Path) -> tuple[float, float]:
     from flask_migrate import upgrade
     from sqlalchemy import select
 
-    from credentials import keys, status
-    from credentials.models import StatusList
-    from credentials.services import issue_endorsement
-    from credentials.verify import StaticResolver, keys_from_did_document, verify_credential
-    from lms.extensions import db
-    from lms.models import EnrolmentStatus
+    from credentials.endorsements import keys, status
+    from credentials.endorsements.models import StatusList
+    from credentials.endorsements.services import issue_endorsement
+    from credentials.endorsements.verify import (
+        StaticResolver,
+        keys_from_did_document,
+        verify_credential,
+    )
+    from lms.platform.extensions import db
+    from lms.programme.models import EnrolmentStatus
     from tests.factories import make_enrolment, make_school
 
     app = bench_app(f"sqlite:///{tmp / 'issue.sqlite3'}")
@@ -116,9 +120,9 @@ def _seed_postgres() -> list[str]:
     from flask_migrate import upgrade
     from sqlalchemy import text
 
-    from credentials.services import issue_endorsement
-    from lms.extensions import db
-    from lms.models import EnrolmentStatus
+    from credentials.endorsements.services import issue_endorsement
+    from lms.platform.extensions import db
+    from lms.programme.models import EnrolmentStatus
     from tests.factories import make_enrolment, make_school
 
     ensure_database()

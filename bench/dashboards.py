@@ -17,6 +17,8 @@ import sys
 import time
 
 from bench.common import DATABASE_URL, bench_app, ensure_database, fresh_schema
+from lms.accounts import services as accounts
+from lms.organisations import people
 
 REQUESTS = int(os.environ.get("BENCH_REQUESTS", 40))
 SMALL_DATABASE_URL = DATABASE_URL + "_small"
@@ -30,8 +32,8 @@ def _percentile(values: list[float], share: float) -> float:
 def _has_data() -> bool:
     from sqlalchemy import inspect, select
 
-    from lms.extensions import db
-    from lms.models import PipelineRecord
+    from lms.insight.models import PipelineRecord
+    from lms.platform.extensions import db
 
     return (inspect(db.engine).has_table("pipeline_records")
             and db.session.scalar(select(PipelineRecord.id).limit(1)) is not None)
@@ -44,10 +46,12 @@ def prepare(url: str, scale, *, reuse: bool) -> tuple[object, dict, str, float |
     from flask import url_for
     from sqlalchemy import func, select, text
 
-    from lms import pipeline, services
-    from lms.extensions import db
-    from lms.models import Membership, PipelineRecord, Role, School
-    from lms.synthetic import generate
+    from lms.accounts.models import Role
+    from lms.insight import pipeline
+    from lms.insight.models import PipelineRecord
+    from lms.insight.synthetic import generate
+    from lms.organisations.models import Membership, School
+    from lms.platform.extensions import db
 
     ensure_database(url)
     # Pages never rebuild during the run: the beat keeps records fresh in production.
@@ -66,8 +70,8 @@ def prepare(url: str, scale, *, reuse: bool) -> tuple[object, dict, str, float |
             db.session.commit()
             rebuilt = time.perf_counter() - began
             db.session.execute(text("ANALYZE"))
-            person = services.create_user("admin@synthetic.example", "Bench Admin", actor=None)
-            services.grant_membership(person, Role.PROGRAMME_ADMIN, actor=None)
+            person = accounts.create_user("admin@synthetic.example", "Bench Admin", actor=None)
+            people.grant_membership(person, Role.PROGRAMME_ADMIN, actor=None)
             db.session.commit()
             timings = f" (made in {generated:.0f} s; pipeline records built in {rebuilt:.1f} s)"
         sizes = db.session.execute(
@@ -97,7 +101,7 @@ class Statements:
     def __init__(self, app):
         from sqlalchemy import event
 
-        from lms.extensions import db
+        from lms.platform.extensions import db
 
         self.count = 0
         with app.app_context():
@@ -130,7 +134,7 @@ def statements_per_page(app, pages: dict) -> dict[str, int]:
 
 
 def main() -> None:
-    from lms.synthetic import Scale
+    from lms.insight.synthetic import Scale
 
     reuse = os.environ.get("BENCH_REUSE") == "1"  # measure the last run's data again
     small_app, small_pages, small_about, _ = prepare(SMALL_DATABASE_URL, Scale(5, 40, 2_000),

@@ -16,16 +16,16 @@ import time
 from flask_migrate import upgrade
 
 from lms import create_app
-from lms.extensions import db
+from lms.platform.extensions import db
 
 TARGET_BYTES = 60 * 1024
 
 
 def pass_module_check(app, enrolment_id: int, topic: str) -> None:
     """Answer a module's check correctly, as a tutor who has learnt the module would."""
-    from assessments.models import ItemVersion
-    from assessments.services import check_topics, checks_passed, start_check, submit_check
-    from lms.models import Enrolment
+    from assessments.bank.models import ItemVersion
+    from assessments.checks.services import check_topics, checks_passed, start_check, submit_check
+    from lms.programme.models import Enrolment
 
     with app.app_context():
         enrolment = db.session.get(Enrolment, enrolment_id)
@@ -56,7 +56,7 @@ def main() -> None:
             load("bench-password-2026")
             db.session.commit()
             from courses.services import course_progress
-            from lms.models import Enrolment, EnrolmentStatus
+            from lms.programme.models import Enrolment, EnrolmentStatus
 
             enrolment = db.session.query(Enrolment).filter_by(
                 status=EnrolmentStatus.ACTIVE).first()

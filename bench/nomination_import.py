@@ -16,7 +16,7 @@ from flask_migrate import upgrade
 from sqlalchemy import text
 
 from lms import create_app
-from lms.extensions import db
+from lms.platform.extensions import db
 
 TARGET_SECONDS = 20.0
 _urn = iter(range(700000, 799999))
@@ -36,9 +36,9 @@ def make_csv(rows: int, start: int = 0) -> str:
 
 def run_once(app, rows: int, start: int, *, trace: bool = False) -> tuple[float, float]:
     """Import ``rows`` rows as the background job does; return (seconds, peak MiB traced)."""
-    from lms import services
-    from lms.models import NominationImport
-    from lms.nominations import run_import
+    from lms.organisations import services
+    from lms.programme.imports import run_import
+    from lms.programme.models import NominationImport
 
     with app.app_context():
         trust = services.create_trust(f"Bench trust {start}", actor=None)

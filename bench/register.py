@@ -24,12 +24,12 @@ TRUSTS = 5
 def main() -> None:
     from sqlalchemy import func, select, text
 
-    from credentials.exports import register_csv, register_xlsx
-    from credentials.models import RegisterEntry
-    from credentials.register import refresh_register
-    from lms.extensions import db
-    from lms.models import Trust
-    from lms.synthetic import Scale, generate
+    from credentials.register.derivation import refresh_register
+    from credentials.register.exports import register_csv, register_xlsx
+    from credentials.register.models import RegisterEntry
+    from lms.insight.synthetic import Scale, generate
+    from lms.organisations.models import Trust
+    from lms.platform.extensions import db
 
     ensure_database()
     app = bench_app()

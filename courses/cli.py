@@ -8,7 +8,7 @@ import click
 from flask.cli import AppGroup
 
 from courses.content import CONTENT_ROOT, ContentError
-from lms.extensions import db
+from lms.platform.extensions import db
 
 courses_cli = AppGroup("courses", help="Course content.")
 

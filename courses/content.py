@@ -12,8 +12,8 @@ import markdown
 import nh3
 import yaml
 
-from lms.errors import DomainError
-from lms.models import Pathway
+from lms.platform.errors import DomainError
+from lms.programme.models import Pathway
 
 CONTENT_ROOT = Path(__file__).resolve().parent / "content"
 _FRONT_MATTER = re.compile(r"\A---\s*\n(.*?)\n---\s*\n?(.*)\Z", re.DOTALL)

@@ -7,10 +7,10 @@ from datetime import datetime
 from sqlalchemy import JSON, ForeignKey, Index, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from lms import clock
-from lms.extensions import db
-from lms.models import Pathway
-from lms.types import UTCDateTime, enum_column
+from lms.platform import clock
+from lms.platform.extensions import db
+from lms.platform.types import UTCDateTime, enum_column
+from lms.programme.models import Pathway
 
 
 class CourseVersion(db.Model):

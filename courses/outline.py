@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from sqlalchemy import select
 
 from courses.models import CourseModule, CourseVersion, Lesson, Resource
-from lms.extensions import db
-from lms.models import Pathway
+from lms.platform.extensions import db
+from lms.programme.models import Pathway
 
 
 @dataclass(frozen=True)

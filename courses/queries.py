@@ -7,10 +7,10 @@ from datetime import UTC, datetime
 
 from sqlalchemy import Select, and_, func, select
 
-from assessments.models import FormativeResult
+from assessments.checks.models import FormativeResult
 from courses.models import CourseModule, CourseVersion, Lesson, LessonProgress
-from lms.extensions import db
-from lms.models import Enrolment, Pathway
+from lms.platform.extensions import db
+from lms.programme.models import Enrolment, Pathway
 
 
 @dataclass(frozen=True)
@@ -60,7 +60,7 @@ def completions(enrolments: Select) -> dict[int, Completion]:
     """How far each enrolment of ``enrolments`` (a query of ``Enrolment.id``) is through its
     course, with a fixed number of queries however many there are: the whole programme's
     tutors are counted at once when the dashboards are rebuilt."""
-    from assessments.services import check_topics
+    from assessments.checks.services import check_topics
 
     counts = {(pathway, version): (minutes, lessons) for pathway, version, minutes, lessons in
               db.session.execute(

@@ -11,11 +11,12 @@ from sqlalchemy import Row, select
 from courses.content import CONTENT_ROOT, ContentError, PathwaySpec, read_pathways, render_markdown
 from courses.models import CourseModule, CourseVersion, Lesson, LessonProgress, Resource
 from courses.outline import CourseOutline, LessonOutline, ModuleOutline, forget_outlines, outline_of
-from lms import audit, clock
-from lms.errors import DomainError
-from lms.extensions import db
-from lms.memo import forget, session_memo
-from lms.models import Enrolment, Pathway
+from lms.audit import services as audit
+from lms.platform import clock
+from lms.platform.errors import DomainError
+from lms.platform.extensions import db
+from lms.platform.memo import forget, session_memo
+from lms.programme.models import Enrolment, Pathway
 
 #: Time counted for one sitting with a lesson is capped, so a tab left open does not count.
 MAX_SITTING = timedelta(minutes=45)
@@ -195,7 +196,7 @@ class CourseProgress:
 
 
 def course_progress(enrolment: Enrolment) -> CourseProgress:
-    from assessments.services import check_topics, checks_passed
+    from assessments.checks.services import check_topics, checks_passed
 
     outline = outline_of(pin_course_version(enrolment))
     with_checks = check_topics(enrolment.pathway.value)

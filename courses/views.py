@@ -7,12 +7,13 @@ from flask_login import current_user
 
 from courses import bp, services
 from courses.models import CourseVersion, Lesson, Resource
-from lms import queries as lms_queries
-from lms.authz import Access, Action, access, require
-from lms.errors import DomainError
-from lms.extensions import db
-from lms.forms import Form
-from lms.models import Enrolment, Role
+from lms.accounts.models import Role
+from lms.platform.authz import Access, Action, access, require
+from lms.platform.errors import DomainError
+from lms.platform.extensions import db
+from lms.platform.forms import Form
+from lms.programme import queries as lms_queries
+from lms.programme.models import Enrolment
 
 
 def _studying(enrolment_id: int) -> Enrolment:

@@ -1,13 +1,11 @@
-"""Application core: the app factory and the ``lms`` blueprint."""
+"""The shell: the app factory, which wires every domain package once."""
 
 from __future__ import annotations
 
 import logging
 from pathlib import Path
 
-from flask import Blueprint, Flask
-
-bp = Blueprint("lms", __name__)
+from flask import Flask
 
 _PACKAGE_DIR = Path(__file__).resolve().parent
 
@@ -21,7 +19,7 @@ def _shipped_dir(name: str) -> str:
 
 def create_app(config: dict | None = None) -> Flask:
     """Build the app. Reads configuration and wires extensions; never touches the database."""
-    from lms.config import build_config
+    from lms.platform.config import build_config
 
     app = Flask(
         __name__,
@@ -31,64 +29,87 @@ def create_app(config: dict | None = None) -> Flask:
     )
     app.config.update(build_config(Path(app.instance_path), config))
 
-    from lms.logs import configure_logging
+    from lms.platform.logs import configure_logging
 
     configure_logging(app)
 
-    from lms.extensions import csrf, db, login_manager, migrate
+    from lms.platform.extensions import csrf, db, login_manager, migrate
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(_PACKAGE_DIR / "migrations"))
     csrf.init_app(app)
     login_manager.init_app(app)
 
-    from lms.celery_app import celery_init_app
+    from lms.platform.celery_app import celery_init_app
 
     celery_init_app(app)
 
-    from lms.counters import init_counters
+    from lms.platform.counters import init_counters
 
     init_counters(app)
 
-    from lms import web
+    from lms.platform import web
 
     web.init_app(app)
 
-    import assessments.tasks  # noqa: F401
-    import assessments.views  # noqa: F401
+    from lms.home import navigation
+
+    navigation.init_app(app)
+
+    # Every domain's views, policies, tasks and event subscribers, registered once.
+    import assessments.attempts.tasks  # noqa: F401
+    import assessments.attempts.views  # noqa: F401
     import courses.views  # noqa: F401
-    import credentials.tasks  # noqa: F401
-    import credentials.views  # noqa: F401
-    import lms.dashboard_views  # noqa: F401
-    import lms.privacy_views  # noqa: F401
-    import lms.report_views  # noqa: F401
-    import lms.tasks  # noqa: F401  (registers the core's tasks)
-    import lms.two_factor_views  # noqa: F401
-    import lms.views  # noqa: F401
+    import credentials.endorsements.policies  # noqa: F401
+    import credentials.endorsements.tasks  # noqa: F401
+    import credentials.endorsements.views  # noqa: F401
+    import credentials.providers.policies  # noqa: F401
+    import credentials.providers.views  # noqa: F401
+    import credentials.register.policies  # noqa: F401
+    import credentials.register.tasks  # noqa: F401
+    import credentials.register.views  # noqa: F401
+    import lms.accounts.sign_in  # noqa: F401
+    import lms.accounts.two_factor_views  # noqa: F401
+    import lms.accounts.views  # noqa: F401
+    import lms.audit.tasks  # noqa: F401
+    import lms.home.views  # noqa: F401
+    import lms.insight.audit_policy  # noqa: F401
+    import lms.insight.audit_views  # noqa: F401
+    import lms.insight.record_views  # noqa: F401
+    import lms.insight.report_views  # noqa: F401
+    import lms.insight.tasks  # noqa: F401
+    import lms.insight.views  # noqa: F401
+    import lms.notifications.policies  # noqa: F401
+    import lms.notifications.tasks  # noqa: F401
+    import lms.notifications.views  # noqa: F401
+    import lms.organisations.policies  # noqa: F401
+    import lms.organisations.views  # noqa: F401
+    import lms.privacy.views  # noqa: F401
+    import lms.programme.policies  # noqa: F401
+    import lms.programme.tasks  # noqa: F401
+    import lms.programme.views  # noqa: F401
+    from assessments import bp as assessments_bp
+    from assessments.bank.cli import assessments_cli
     from courses import bp as courses_bp
     from courses.cli import courses_cli
+    from credentials import bp as credentials_bp
+    from credentials.endorsements.cli import credentials_cli
+    from credentials.providers.api import api_bp
+    from lms import events
     from lms.cli import register_cli
 
-    app.register_blueprint(bp)
+    events.connect_subscribers()
+    app.register_blueprint(web.bp)
     app.register_blueprint(courses_bp)
-    from assessments import bp as assessments_bp
-
     app.register_blueprint(assessments_bp)
-    from credentials import bp as credentials_bp
-    from credentials.cli import credentials_cli
-
     app.register_blueprint(credentials_bp)
-    from credentials.api import api_bp
-
     app.register_blueprint(api_bp)
     app.cli.add_command(credentials_cli)
     register_cli(app)
     app.cli.add_command(courses_cli)
-    from assessments.cli import assessments_cli
-
     app.cli.add_command(assessments_cli)
     return app
 
 
-__all__ = ["create_app", "bp"]
+__all__ = ["create_app"]
 logging.getLogger(__name__).addHandler(logging.NullHandler())

@@ -7,9 +7,11 @@ import click
 from flask import Flask
 from flask.cli import AppGroup
 
-from lms import audit
-from lms.errors import DomainError
-from lms.extensions import db
+from lms.accounts import services as accounts
+from lms.audit import services as audit
+from lms.organisations import people
+from lms.platform.errors import DomainError
+from lms.platform.extensions import db
 
 audit_cli = AppGroup("audit", help="Check the audit log.")
 users_cli = AppGroup("users", help="Manage accounts.")
@@ -35,13 +37,13 @@ def verify_audit() -> None:
 @click.password_option()
 def create_admin(email: str, name: str, password: str) -> None:
     """Create a programme admin who can sign in straight away."""
-    from lms import clock, services
-    from lms.models import Role
+    from lms.accounts.models import Role
+    from lms.platform import clock
 
     try:
-        user = services.create_user(email, name, actor=None, password=password)
+        user = accounts.create_user(email, name, actor=None, password=password)
         user.email_verified_at = clock.now()
-        services.grant_membership(user, Role.PROGRAMME_ADMIN, actor=None)
+        people.grant_membership(user, Role.PROGRAMME_ADMIN, actor=None)
     except DomainError as error:
         db.session.rollback()
         raise click.ClickException(error.message) from error
@@ -55,8 +57,8 @@ def create_admin(email: str, name: str, password: str) -> None:
               help="Why (kept in the audit log for good, so name no one).")
 def erase_user(email: str, reason: str) -> None:
     """Erase a person's personal data at their request (revokes their endorsements)."""
-    from lms.privacy import erase_person
-    from lms.services import find_user_by_email
+    from lms.accounts.services import find_user_by_email
+    from lms.privacy.services import erase_person
 
     user = find_user_by_email(email)
     if user is None:
@@ -79,9 +81,9 @@ def erase_user(email: str, reason: str) -> None:
 def reset_two_factor(email: str, reason: str) -> None:
     """Reset a person's two-factor sign-in (a lost phone); they set it up again at their
     next sign-in if a role needs it."""
-    from lms import services, two_factor
+    from lms.accounts import two_factor
 
-    user = services.find_user_by_email(email)
+    user = accounts.find_user_by_email(email)
     if user is None:
         raise click.ClickException(f"No account has the email address {email}.")
     try:
@@ -131,7 +133,7 @@ def generate_data(trusts: int, schools: int, tutors: int, seed: int) -> None:
 
     from flask import current_app
 
-    from lms.synthetic import Scale, generate
+    from lms.insight.synthetic import Scale, generate
 
     if current_app.config["LMS_ENV"] == "production":
         raise click.ClickException("Synthetic data is never generated in production.")

@@ -8,9 +8,13 @@ from datetime import timedelta
 import click
 from sqlalchemy import select
 
-from lms import clock, services
-from lms.extensions import db
-from lms.models import Phase, Role, Trust, User
+from lms.accounts import services as accounts
+from lms.accounts.models import Role, User
+from lms.organisations import people, services
+from lms.organisations.models import Phase, Trust
+from lms.platform import clock
+from lms.platform.extensions import db
+from lms.programme import window
 
 DEMO_TRUST = "Northern Lights Learning Trust"
 OTHER_TRUST = "Riverside Schools Partnership"
@@ -53,7 +57,7 @@ def load(password: str) -> list[User] | None:
     """Create the demo trust once; return the accounts made, or None if it already exists."""
     if db.session.scalar(select(Trust.id).where(Trust.name == DEMO_TRUST)):
         return None
-    from assessments.services import load_bank
+    from assessments.bank.services import load_bank
     from courses.services import load_content
 
     load_content()
@@ -76,9 +80,9 @@ def load(password: str) -> list[User] | None:
     provider = services.create_provider("Bright Futures Tutoring", actor=None)
     users = []
     for local, name, role, scope in ACCOUNTS:
-        user = services.create_user(f"{local}@{DOMAIN}", name, actor=None, password=password)
+        user = accounts.create_user(f"{local}@{DOMAIN}", name, actor=None, password=password)
         user.email_verified_at = clock.now()
-        services.grant_membership(
+        people.grant_membership(
             user,
             role,
             actor=None,
@@ -97,8 +101,8 @@ def load(password: str) -> list[User] | None:
 def _enrol_two_factor(user: User) -> None:
     """Set the demo key up as the person would, with a code from the previous time step, so
     the code an app shows now still works for their first sign-in."""
-    from lms import two_factor
-    from lms.security import TOTP_PERIOD, totp, totp_key
+    from lms.accounts import two_factor
+    from lms.accounts.security import TOTP_PERIOD, totp, totp_key
 
     earlier = clock.now() - timedelta(seconds=TOTP_PERIOD)
     two_factor.enable_two_factor(user, DEMO_TOTP_SECRET, totp(totp_key(DEMO_TOTP_SECRET),
@@ -107,21 +111,21 @@ def _enrol_two_factor(user: User) -> None:
 
 def demo_code() -> str:
     """The code an authenticator app holding the demo key shows now."""
-    from lms.security import totp, totp_key
+    from lms.accounts.security import totp, totp_key
 
     return totp(totp_key(DEMO_TOTP_SECRET), clock.now())
 
 
 def print_accounts(password: str) -> None:
-    from credentials.models import Endorsement, EndorsementStatus
-    from credentials.services import credential_url
+    from credentials.endorsements.models import Endorsement, EndorsementStatus
+    from credentials.endorsements.services import credential_url
 
     click.echo("")
     click.echo(f"Demo accounts (password for all: {password})")
     for local, name, role, _ in ACCOUNTS:
         click.echo(f"  {role.label:<18} {local + '@' + DOMAIN:<32} {name}")
-    from lms.models import TWO_FACTOR_ROLES
-    from lms.security import group_secret
+    from lms.accounts.models import TWO_FACTOR_ROLES
+    from lms.accounts.security import group_secret
 
     needing = ", ".join(local for local, _, role, _ in ACCOUNTS if role in TWO_FACTOR_ROLES)
     click.echo("")
@@ -142,9 +146,10 @@ def print_accounts(password: str) -> None:
 
 def load_pipeline(password: str) -> None:
     """Nominees at every stage in the demo trust, through the real services."""
-    from lms import nominations
-    from lms.models import EnrolmentStatus, School
-    from lms.nominations import candidate_from
+    from lms.organisations.models import School
+    from lms.programme import nominations
+    from lms.programme.models import EnrolmentStatus
+    from lms.programme.nominations import candidate_from
 
     trust = db.session.scalar(select(Trust).where(Trust.name == DEMO_TRUST))
     leader = db.session.scalar(select(User).where(User.email == f"head.aldbrook@{DOMAIN}"))
@@ -181,10 +186,10 @@ def load_pipeline(password: str) -> None:
     gone.opened_at -= timedelta(days=30)
     gone.deadline_at -= timedelta(days=30)
     db.session.flush()
-    nominations.lapse_overdue_enrolments()
+    window.lapse_overdue_enrolments()
     # Withdrawn.
     withdrawn = enrol(nominate(aldbrook, "Ella Green", f"ella.green@{DOMAIN}"))
-    nominations.withdraw_enrolment(withdrawn, reason="Left the school", actor=None)
+    window.withdraw_enrolment(withdrawn, reason="Left the school", actor=None)
     _assessed(nominate, enrol)
     # Awaiting approval, once the trust asks for it.
     services.set_nomination_approval(trust, True, actor=None)
@@ -207,12 +212,12 @@ def days_ago(days: int):
 def _assessed(nominate, enrol) -> None:
     """Tutors who finished the course and sat the assessment: four endorsed (one since
     suspended, one revoked), one waiting for a second attempt, one who did not pass."""
-    from credentials.services import (
+    from credentials.endorsements.services import (
         issue_endorsement,
         revoke_endorsement,
         suspend_endorsement,
     )
-    from lms.models import School
+    from lms.organisations.models import School
 
     school = {urn: db.session.scalar(select(School).where(School.urn == urn))
               for urn in ("990101", "990102", "990103", "990104", "990105")}
@@ -253,7 +258,7 @@ def _assessed(nominate, enrol) -> None:
 
 def sit_assessment(enrolment, *, passing: bool):
     """Start an attempt, answer every question (all right, or half wrong), and submit it."""
-    from assessments.services import save_answer, start_attempt, submit_attempt
+    from assessments.attempts.services import save_answer, start_attempt, submit_attempt
 
     attempt = start_attempt(enrolment)
     for row in attempt.items:
@@ -275,8 +280,8 @@ def revisit_every_lesson(enrolment) -> None:
 
 def study(enrolment, *, lessons: int) -> None:
     """Work through lessons as a tutor would, passing each module's check on the way."""
-    from assessments.models import ItemVersion
-    from assessments.services import start_check, submit_check
+    from assessments.bank.models import ItemVersion
+    from assessments.checks.services import start_check, submit_check
     from courses.services import complete_lesson, course_progress, current_version
 
     if current_version(enrolment.pathway) is None:
@@ -302,7 +307,7 @@ def study(enrolment, *, lessons: int) -> None:
 def _latest_token(nomination) -> str:
     import re
 
-    from lms.models import OutboxEmail
+    from lms.notifications.models import OutboxEmail
 
     email = db.session.scalars(
         select(OutboxEmail).where(OutboxEmail.to_address == nomination.candidate_email)

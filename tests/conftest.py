@@ -17,10 +17,11 @@ import pytest
 from flask.testing import FlaskClient
 from sqlalchemy import text
 
-from lms import clock, create_app
-from lms.config import normalise_database_url
-from lms.counters import MemoryCounterStore
-from lms.extensions import db
+from lms import create_app
+from lms.platform import clock
+from lms.platform.config import normalise_database_url
+from lms.platform.counters import MemoryCounterStore
+from lms.platform.extensions import db
 
 ON_CI = bool(os.environ.get("CI"))
 TEST_PASSWORD = "correct horse battery staple"
@@ -207,7 +208,7 @@ def complete_second_factor(client, user, response):
     and return the answer that signs them in; otherwise return ``response`` as it is."""
     from urllib.parse import urlsplit
 
-    from lms.security import hotp, totp_key, totp_step
+    from lms.accounts.security import hotp, totp_key, totp_step
 
     path = urlsplit(response.headers.get("Location", "")).path
     if path == SET_UP_PATH:
@@ -235,9 +236,9 @@ def current_code(user) -> str:
     yet (a used one is refused as a replay)."""
     from sqlalchemy import select
 
-    from lms import crypto
-    from lms.models import User
-    from lms.security import TOTP_DRIFT, hotp, totp_key, totp_step
+    from lms.accounts.models import User
+    from lms.accounts.security import TOTP_DRIFT, hotp, totp_key, totp_step
+    from lms.platform import crypto
 
     encrypted, last = db.session.execute(select(
         User.totp_secret_encrypted, User.totp_last_step).where(User.id == user.id)).one()

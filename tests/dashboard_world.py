@@ -7,13 +7,14 @@ from __future__ import annotations
 from datetime import timedelta
 from types import SimpleNamespace
 
-from assessments.services import load_bank
+from assessments.bank.services import load_bank
 from courses.services import load_content
-from credentials import register
-from credentials.services import issue_endorsement
-from lms import nominations, pipeline
+from credentials.endorsements.services import issue_endorsement
+from credentials.register import services as register
+from lms.accounts.models import Role
 from lms.demo import days_ago, revisit_every_lesson, sit_assessment, study
-from lms.models import Role
+from lms.insight import pipeline
+from lms.programme import nominations, window
 from tests import snapshots
 from tests.factories import (
     invitation_token,
@@ -69,7 +70,7 @@ def _build(db_session) -> SimpleNamespace:
         revisit_every_lesson(w.failed)
         sit_assessment(w.failed, passing=False)
         w.invited = make_nomination(oak, name="Ivy Invited")
-    nominations.lapse_overdue_enrolments()
+    window.lapse_overdue_enrolments()
     w.on_track = enrol(elm, "Otto Track")
     study(w.on_track, lessons=3)
     w.ready = enrol(oak, "Rae Ready")
@@ -78,7 +79,7 @@ def _build(db_session) -> SimpleNamespace:
     study(w.failed_first, lessons=1000)
     sit_assessment(w.failed_first, passing=False)
     w.withdrawn = enrol(oak, "Wes Withdrawn")
-    nominations.withdraw_enrolment(w.withdrawn, reason="Left the school", actor=central)
+    window.withdraw_enrolment(w.withdrawn, reason="Left the school", actor=central)
     declined = make_nomination(elm, name="Dee Declined")
     db_session.commit()
     nominations.decline_nomination(invitation_token(declined))

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import itertools
 
-from lms import clock, services
-from lms.extensions import db
-from lms.models import Cluster, Membership, Phase, Provider, Role, School, Trust, User
-from lms.security import hash_password
+from lms.accounts import services as accounts
+from lms.accounts.models import Role, User
+from lms.accounts.security import hash_password
+from lms.organisations import people, services
+from lms.organisations.models import Cluster, Membership, Phase, Provider, School, Trust
+from lms.platform import clock
+from lms.platform.extensions import db
 
 _counter = itertools.count(1)
 _HASHES: dict[str, str] = {}
@@ -57,7 +60,7 @@ def make_user(
     password: str | None = "correct horse battery staple",
 ) -> User:
     number = _n()
-    user = services.create_user(email or f"person{number}@school.example", name or
+    user = accounts.create_user(email or f"person{number}@school.example", name or
                                 f"Person {number}", actor=None)
     if password is not None:
         if password not in _HASHES:
@@ -89,7 +92,7 @@ def make_member(
         trust = make_trust()
     if scope == "provider" and provider is None:
         provider = make_provider()
-    services.grant_membership(user, role, actor=None, trust=trust, cluster=cluster,
+    people.grant_membership(user, role, actor=None, trust=trust, cluster=cluster,
                               school=school, provider=provider)
     return user
 
@@ -99,7 +102,7 @@ def membership_of(user: User, role: Role) -> Membership:
 
 
 def make_candidate(**overrides):
-    from lms.nominations import candidate_from
+    from lms.programme.nominations import candidate_from
 
     number = _n()
     fields = {
@@ -116,7 +119,7 @@ def make_candidate(**overrides):
 
 
 def make_nomination(school: School | None = None, *, actor: User | None = None, **overrides):
-    from lms.nominations import nominate_tutor
+    from lms.programme.nominations import nominate_tutor
 
     return nominate_tutor(school or make_school(), make_candidate(**overrides), actor=actor)
 
@@ -126,7 +129,7 @@ def invitation_token(nomination) -> str:
 
     from sqlalchemy import select
 
-    from lms.models import OutboxEmail
+    from lms.notifications.models import OutboxEmail
 
     email = db.session.scalars(
         select(OutboxEmail).where(OutboxEmail.to_address == nomination.candidate_email)
@@ -136,7 +139,7 @@ def invitation_token(nomination) -> str:
 
 
 def make_enrolment(school: School | None = None, **overrides):
-    from lms.nominations import accept_nomination
+    from lms.programme.nominations import accept_nomination
 
     nomination = make_nomination(school, **overrides)
     db.session.commit()
@@ -146,8 +149,8 @@ def make_enrolment(school: School | None = None, **overrides):
 
 def make_endorsement(school: School | None = None, **overrides):
     """An endorsement issued, through the real service, for a tutor who has passed."""
-    from credentials.services import issue_endorsement
-    from lms.models import EnrolmentStatus
+    from credentials.endorsements.services import issue_endorsement
+    from lms.programme.models import EnrolmentStatus
 
     enrolment = make_enrolment(school, **overrides)
     enrolment.course_version = enrolment.course_version or "test-course-version"

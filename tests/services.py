@@ -557,10 +557,10 @@ def prepared_app(database_url: str):
     for making people and records through the real services before the servers start."""
     from flask_migrate import upgrade
 
-    from assessments.services import load_bank
+    from assessments.bank.services import load_bank
     from courses.services import load_content
     from lms import create_app
-    from lms.extensions import db
+    from lms.platform.extensions import db
 
     app = create_app({"LMS_ENV": "testing", "SECRET_KEY": SECRET_KEY,
                       "ENCRYPTION_KEY": ENCRYPTION_KEY, "SQLALCHEMY_DATABASE_URI": database_url,

@@ -16,7 +16,7 @@ from types import SimpleNamespace
 
 from sqlalchemy import Integer, text
 
-from lms.extensions import db
+from lms.platform.extensions import db
 
 _built: dict[str, tuple[object, dict]] = {}
 

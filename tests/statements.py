@@ -7,7 +7,7 @@ from contextlib import contextmanager
 
 from sqlalchemy import event
 
-from lms.extensions import db
+from lms.platform.extensions import db
 
 
 @contextmanager

@@ -9,9 +9,13 @@ from urllib.parse import quote, urlsplit
 import pytest
 from sqlalchemy import func, select
 
-from lms import clock, services
-from lms.errors import DomainError, TokenInvalid
-from lms.models import Membership, OutboxEmail, Role, UsedToken, User
+from lms.accounts import services as accounts
+from lms.accounts.models import Role, UsedToken, User
+from lms.notifications.models import OutboxEmail
+from lms.organisations import people
+from lms.organisations.models import Membership
+from lms.platform import clock
+from lms.platform.errors import DomainError, TokenInvalid
 from tests.conftest import TEST_PASSWORD, complete_second_factor
 from tests.factories import make_member, make_school, make_trust, make_user
 
@@ -278,7 +282,7 @@ def test_spelling_variants_of_an_email_share_one_lock(app, db_session):
 
 
 def test_passwords_are_stored_as_argon2id_never_in_plain(db_session):
-    user = services.create_user("p@school.example", "P", actor=None,
+    user = accounts.create_user("p@school.example", "P", actor=None,
                                 password="long enough passphrase")
     db_session.commit()
     stored = db_session.scalar(select(User.password_hash).where(User.id == user.id))
@@ -288,13 +292,13 @@ def test_passwords_are_stored_as_argon2id_never_in_plain(db_session):
 
 def test_a_short_password_is_refused_with_a_message_naming_the_field(db_session):
     with pytest.raises(DomainError, match="Password must be at least 12 characters") as error:
-        services.create_user("q@school.example", "Q", actor=None, password="short pw")
+        accounts.create_user("q@school.example", "Q", actor=None, password="short pw")
     assert error.value.field == "password"
 
 
 def test_a_password_of_few_different_characters_is_refused(db_session):
     with pytest.raises(DomainError, match="too easy to guess") as error:
-        services.create_user("r@school.example", "R", actor=None, password="aaaaaaaaaaaaaaaa")
+        accounts.create_user("r@school.example", "R", actor=None, password="aaaaaaaaaaaaaaaa")
     assert error.value.field == "password"
 
 
@@ -342,7 +346,7 @@ INVITED = "new.leader@school.example"
 def _invite(db_session, email: str = INVITED, role: Role = Role.TRUSTEE, **scope) -> Membership:
     trust = scope.pop("trust", None) or make_trust()
     central = make_member(Role.CENTRAL_TEAM, trust=trust)
-    membership = services.invite_staff(email, "New Leader", role, actor=central, trust=trust,
+    membership = people.invite_staff(email, "New Leader", role, actor=central, trust=trust,
                                        **scope)
     db_session.commit()
     return membership
@@ -452,12 +456,12 @@ def test_a_tampered_invitation_link_is_refused(db_session, client):
         assert response.status_code == 400 and "not valid" in _text(response), forged
     assert _fresh(db_session, membership.user).password_hash is None
     with pytest.raises(TokenInvalid, match="not valid"):
-        services.check_invitation("eyJ1c2VyIjoxfQ.tampered.signature")
+        people.check_invitation("eyJ1c2VyIjoxfQ.tampered.signature")
 
 
 def test_a_link_made_for_another_purpose_is_not_an_invitation(db_session, client):
     membership = _invite(db_session)
-    services.request_password_reset(INVITED)
+    accounts.request_password_reset(INVITED)
     db_session.commit()
     reset_token = _link(db_session, INVITED, "/password/reset/").rsplit("/", 1)[1]
     response = client.get(f"/invitations/{reset_token}")

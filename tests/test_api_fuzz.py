@@ -24,8 +24,8 @@ from schemathesis.specs.openapi.checks import (
 from werkzeug.test import EnvironBuilder
 from werkzeug.wrappers import Request
 
-from credentials import providers
-from lms.extensions import db
+from credentials.providers import services as providers
+from lms.platform.extensions import db
 from tests.factories import make_endorsement, make_provider
 
 API = "/api/v1/verifications"

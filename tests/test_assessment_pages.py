@@ -5,9 +5,9 @@ import re
 import pytest
 from sqlalchemy import select
 
-from assessments.models import Attempt
-from credentials.models import Endorsement
-from lms.models import Role
+from assessments.attempts.models import Attempt
+from credentials.endorsements.models import Endorsement
+from lms.accounts.models import Role
 from tests.factories import make_member
 from tests.test_assessments import _finish_course, _right, loaded  # noqa: F401
 
@@ -85,7 +85,7 @@ def test_another_tutor_cannot_open_an_attempt(db_session, tutor, app):
 
 
 def test_the_central_team_grants_an_adjustment_with_a_reason(db_session, loaded, sign_in):  # noqa: F811
-    from assessments.models import Adjustment
+    from assessments.attempts.models import Adjustment
     from tests.factories import make_enrolment
 
     enrolment = make_enrolment()
@@ -105,7 +105,7 @@ def test_the_central_team_grants_an_adjustment_with_a_reason(db_session, loaded,
 def test_an_answer_autosaves_as_json_and_is_refused_once_time_is_up(db_session, tutor):
     from datetime import timedelta
 
-    from lms import clock
+    from lms.platform import clock
 
     enrolment, client = tutor
     client.post(f"/learn/{enrolment.id}/assessment/start")

@@ -7,22 +7,25 @@ import pytest
 import yaml
 from sqlalchemy import select
 
-from assessments.models import Attempt, AttemptItem, ItemVersion
-from assessments.services import (
+from assessments.attempts.models import Attempt, AttemptItem
+from assessments.attempts.services import (
     grant_adjustment,
-    load_bank,
     readiness,
     save_answer,
     start_attempt,
-    start_check,
     submit_attempt,
-    submit_check,
     submit_timed_out,
 )
+from assessments.bank.models import ItemVersion
+from assessments.bank.services import load_bank
+from assessments.checks.services import start_check, submit_check
 from courses.services import complete_lesson, course_progress, load_content
-from lms import clock
-from lms.errors import DomainError
-from lms.models import AuditEntry, EnrolmentStatus, OutboxEmail, Role
+from lms.accounts.models import Role
+from lms.audit.models import AuditEntry
+from lms.notifications.models import OutboxEmail
+from lms.platform import clock
+from lms.platform.errors import DomainError
+from lms.programme.models import EnrolmentStatus
 from tests.factories import make_enrolment, make_member
 
 
@@ -217,7 +220,7 @@ def test_the_paper_is_frozen_at_the_item_versions_drawn(db_session, ready, tmp_p
     before = (row.item.id, row.item.stem)
     import shutil
 
-    from assessments.bank import ITEMS_ROOT
+    from assessments.bank.items import ITEMS_ROOT
 
     shutil.copytree(ITEMS_ROOT, tmp_path / "items")
     path = tmp_path / "items" / f"{row.item.topic}.yml"
@@ -255,7 +258,7 @@ def _other_tab(app, work) -> tuple[threading.Thread, list]:
     outcome: list = []
 
     def run():
-        from lms.extensions import db
+        from lms.platform.extensions import db
 
         with app.app_context():
             try:

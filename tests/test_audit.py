@@ -2,8 +2,9 @@ import pytest
 from sqlalchemy import select, text
 from sqlalchemy.exc import DatabaseError
 
-from lms import audit, services
-from lms.models import AuditEntry
+from lms.audit import services as audit
+from lms.audit.models import AuditEntry
+from lms.organisations import services
 from tests.factories import make_school, make_trust, make_user
 
 
@@ -165,7 +166,7 @@ def test_a_sealer_that_finds_another_at_work_steps_aside(db_session):
     if db_session.get_bind().dialect.name == "postgresql":
         import psycopg
 
-        from lms.extensions import db
+        from lms.platform.extensions import db
 
         dsn = db.engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
         with psycopg.connect(dsn) as other:

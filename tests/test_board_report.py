@@ -11,14 +11,17 @@ import pytest
 from pypdf import PdfReader
 from sqlalchemy import select
 
-from credentials import register
-from credentials.models import Endorsement
-from credentials.services import suspend_endorsement
-from lms import audit, dashboards, nominations, queries, reports
-from lms.audit import Ref
+from credentials.endorsements.models import Endorsement
+from credentials.endorsements.services import suspend_endorsement
+from credentials.register import services as register
+from lms.accounts.models import Role
+from lms.audit import services as audit
+from lms.audit.models import AuditEntry
+from lms.audit.services import Ref
 from lms.demo import days_ago
-from lms.errors import DomainError
-from lms.models import AuditEntry, Role
+from lms.insight import audit_log, dashboards, reports
+from lms.platform.errors import DomainError
+from lms.programme import window
 from tests import test_dashboards
 from tests.factories import make_member, make_trust
 
@@ -44,9 +47,9 @@ def _with_exceptions(world, db_session) -> None:
     """An extension 20 days ago (the previous period), one today; the withdrawal ("Left the
     school") was today too."""
     with days_ago(20):
-        nominations.extend_deadline(world.at_risk, days=3, reason="Hospital stay",
+        window.extend_deadline(world.at_risk, days=3, reason="Hospital stay",
                                     actor=world.central)
-    nominations.extend_deadline(world.on_track, days=7, reason="Bereavement leave",
+    window.extend_deadline(world.on_track, days=7, reason="Bereavement leave",
                                 actor=world.central)
     db_session.commit()
 
@@ -207,7 +210,7 @@ def test_the_pdf_is_the_same_each_time_for_the_same_records(world):
 
 
 def test_without_dejavu_the_pdf_prints_in_a_latin1_font(world, monkeypatch, tmp_path):
-    from lms import pdf
+    from lms.platform import pdf
 
     monkeypatch.setattr(pdf, "FONT_DIR", tmp_path)
     report = reports.board_report(_scope(world), *_period(register.today()))
@@ -340,7 +343,7 @@ def logged(db_session):
     a suspension today by Cara; and an extension in trust O."""
     from types import SimpleNamespace
 
-    from lms import services
+    from lms.organisations import services
 
     trust, other = make_trust("Teal Trust"), make_trust("Orange Trust")
     cara = make_member(Role.CENTRAL_TEAM, trust=trust, name="Cara Central",
@@ -460,17 +463,17 @@ def test_the_audit_log_pages_a_hundred_entries_at_a_time(logged, db_session, cli
     assert [len(p) for p in pages] == [100, 100, 30]
     assert all(a == "register_entry.recomputed" for p in pages for a in p)
 
-    first = queries.audit_entries(logged.trust, action="recomputed")
-    second = queries.audit_entries(logged.trust, action="recomputed",
+    first = audit_log.audit_entries(logged.trust, action="recomputed")
+    second = audit_log.audit_entries(logged.trust, action="recomputed",
                                    before=first.older_before)
-    third = queries.audit_entries(logged.trust, action="recomputed",
+    third = audit_log.audit_entries(logged.trust, action="recomputed",
                                   before=second.older_before)
     assert [e.id for e in first.entries + second.entries + third.entries] == recomputed
     assert first.newer_after is None and third.older_before is None
     # Newer from the last page, and from the second: the same hundred entries as before.
-    back = queries.audit_entries(logged.trust, action="recomputed", after=third.newer_after)
+    back = audit_log.audit_entries(logged.trust, action="recomputed", after=third.newer_after)
     assert [e.id for e in back.entries] == [e.id for e in second.entries]
-    top = queries.audit_entries(logged.trust, action="recomputed", after=second.newer_after)
+    top = audit_log.audit_entries(logged.trust, action="recomputed", after=second.newer_after)
     assert [e.id for e in top.entries] == [e.id for e in first.entries]
     assert top.newer_after is None and top.older_before == first.older_before
 

@@ -6,10 +6,10 @@ from datetime import date, timedelta
 
 from sqlalchemy import select
 
-from credentials.models import RegisterEntry, RegisterStatus
-from lms import bulk, clock
-from lms.extensions import db
-from lms.models import AuditEntry
+from credentials.register.models import RegisterEntry, RegisterStatus
+from lms.audit.models import AuditEntry
+from lms.platform import bulk, clock
+from lms.platform.extensions import db
 from tests.factories import make_trust, make_user
 
 

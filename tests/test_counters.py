@@ -5,8 +5,8 @@ from datetime import timedelta
 import pytest
 
 from lms import create_app
-from lms.counters import MemoryCounterStore, RedisCounterStore
-from lms.security import record_sign_in_failure, sign_in_throttle
+from lms.accounts.security import record_sign_in_failure, sign_in_throttle
+from lms.platform.counters import MemoryCounterStore, RedisCounterStore
 from tests.conftest import need_service, redis_url
 
 BASE = {"LMS_ENV": "testing", "SECRET_KEY": "counter-test-secret-key-0123456789abcdefghij",

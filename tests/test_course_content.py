@@ -4,7 +4,7 @@ outcomes and a reflection or worked example, all of it loadable."""
 import pytest
 
 from courses.content import CONTENT_ROOT, read_pathways
-from lms.models import Pathway
+from lms.programme.models import Pathway
 
 TARGETS = {Pathway.QTS_REFRESHER: 120, Pathway.PRIMARY: 660, Pathway.SECONDARY: 660}
 

@@ -13,12 +13,19 @@ import jsonschema
 import pytest
 from sqlalchemy import func, select
 
-from credentials import keys, services, status
-from credentials.models import Endorsement, EndorsementStatus, IssuerKey, StatusList
-from credentials.verify import StaticResolver, keys_from_did_document, verify_credential
-from lms import clock
-from lms.errors import DomainError, InvalidTransition
-from lms.models import AuditEntry, EnrolmentStatus, OutboxEmail, Role
+from credentials.endorsements import keys, services, status
+from credentials.endorsements.models import Endorsement, EndorsementStatus, IssuerKey, StatusList
+from credentials.endorsements.verify import (
+    StaticResolver,
+    keys_from_did_document,
+    verify_credential,
+)
+from lms.accounts.models import Role
+from lms.audit.models import AuditEntry
+from lms.notifications.models import OutboxEmail
+from lms.platform import clock
+from lms.platform.errors import DomainError, InvalidTransition
+from lms.programme.models import EnrolmentStatus
 from tests.factories import make_endorsement, make_enrolment, make_member, make_school
 
 SCHEMA = json.loads((Path(__file__).resolve().parents[1] / "credentials" / "standards" /

@@ -17,20 +17,19 @@ import pytest
 from markupsafe import escape
 from sqlalchemy import select
 
-from credentials import register
-from lms import clock, dashboard_views, dashboards, nominations, pipeline
-from lms.errors import DomainError
-from lms.extensions import db
-from lms.models import (
-    AuditEntry,
-    Nomination,
-    OutboxEmail,
-    PipelineBuild,
-    PipelineRecord,
-    PipelineStage,
-    Role,
-    SentReminder,
-)
+from credentials.register import derivation
+from credentials.register import services as register
+from lms.accounts.models import Role
+from lms.audit.models import AuditEntry
+from lms.insight import dashboards, nudges, pipeline, scopes
+from lms.insight import views as dashboard_views
+from lms.insight.models import PipelineBuild, PipelineRecord, PipelineStage
+from lms.notifications.models import OutboxEmail
+from lms.platform import clock
+from lms.platform.errors import DomainError
+from lms.platform.extensions import db
+from lms.programme import nominations
+from lms.programme.models import Nomination, SentReminder
 from tests import downloads
 from tests.conftest import TEST_PASSWORD, complete_second_factor
 from tests.dashboard_world import build_world, enrol
@@ -172,7 +171,7 @@ def test_the_trust_dashboard_shows_the_hand_built_trusts_figures(world, signed_i
     assert counts["On the register (approved)"] == "1" and counts["Total nominated"] == "12"
     in_training = next(r for r in _table(body, "pipeline") if r[0] == "In training")
     assert in_training[2] == "16.7%"
-    built = db.session.get(PipelineBuild, world.trust.id).built_at.astimezone(register.LONDON)
+    built = db.session.get(PipelineBuild, world.trust.id).built_at.astimezone(derivation.LONDON)
     assert f'Figures as of <time datetime="{built.isoformat()}">{built:%H:%M}</time>' in body
     assert "Refresh now" in body
     assert re.search(r"Median time from nomination to endorsement:\s*<strong>15 days", body)
@@ -356,7 +355,7 @@ def test_every_section_downloads_as_csv_and_xlsx_with_the_figures_of_the_page(wo
 def test_a_download_names_whose_figures_and_as_of_when(world, signed_in):
     client = signed_in(world.central)
     response = client.get(f"{_dashboard(world)}/pipeline.xlsx")
-    built = db.session.get(PipelineBuild, world.trust.id).built_at.astimezone(register.LONDON)
+    built = db.session.get(PipelineBuild, world.trust.id).built_at.astimezone(derivation.LONDON)
     assert response.headers["Content-Disposition"] == (
         f'attachment; filename="dashboard-trust-a-pipeline-{built:%Y-%m-%d-%H%M}.xlsx"')
     from openpyxl import load_workbook
@@ -423,7 +422,7 @@ def test_the_school_dashboard_lists_its_candidates_by_stage(world, signed_in):
 
 
 def test_school_candidates_come_from_the_pipeline_records_with_their_names(world):
-    scope = dashboards.school_scope(world.head_elm, world.elm)
+    scope = scopes.school_scope(world.head_elm, world.elm)
     rows = dashboards.school_candidates(scope, dashboards.Filters())
     assert [(r.name, r.stage) for r in rows] == [
         ("Dee Declined", S.NOT_STARTED), ("Otto Track", S.IN_TRAINING),
@@ -507,7 +506,7 @@ def test_a_nudge_is_refused_for_candidates_who_are_not_in_progress(world, signed
         assert f"is not in progress ({stage})" in refused.get_data(as_text=True)
     assert db_session.scalars(select(SentReminder)).all() == []
     with pytest.raises(DomainError, match="not in progress"):
-        nominations.nudge_candidate(db.session.get(Nomination, world.awaiting.id),
+        nudges.nudge_candidate(db.session.get(Nomination, world.awaiting.id),
                                     actor=world.central)
 
 
@@ -725,7 +724,7 @@ def test_the_page_the_download_and_the_board_report_agree_on_every_stage(world, 
     rows = _Tables(report_page).tables[None]  # the report's tables carry no ids
     first = rows.index(["Stage", "Candidates", "Share"]) + 1
     report = {row[0]: row[1] for row in rows[first:first + len(dashboards.PipelineStage)]}
-    scope = dashboards.trust_scope(world.trustee, world.trust)
+    scope = scopes.trust_scope(world.trustee, world.trust)
     expected = {s.stage.label: s.count for s in dashboards.dashboard(
         scope, dashboards.Filters(nominated_from=start, nominated_to=end)).pipeline.stages}
     assert sum(expected.values()) == 9  # everyone but the three nominated 22 and 30 days ago

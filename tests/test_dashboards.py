@@ -8,23 +8,19 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import delete, func, select
 
-from credentials import register
-from credentials.models import Endorsement
-from credentials.services import suspend_endorsement
-from lms import clock, dashboards, nominations, pipeline
-from lms.dashboards import Filters
+from credentials.endorsements.models import Endorsement
+from credentials.endorsements.services import suspend_endorsement
+from credentials.register import services as register
+from lms.accounts.models import Role
 from lms.demo import study
-from lms.models import (
-    EnrolmentStatus,
-    Pathway,
-    PipelineBuild,
-    PipelineRecord,
-    PipelineStage,
-    Role,
-    TutoringPhase,
-)
-from lms.models import NominationStatus as N
-from lms.pipeline import AttemptFacts, stage_of
+from lms.insight import action_lists, dashboards, figures, pipeline, scopes
+from lms.insight.models import PipelineBuild, PipelineRecord, PipelineStage
+from lms.insight.pipeline import AttemptFacts, stage_of
+from lms.insight.scopes import Filters
+from lms.platform import clock
+from lms.programme import nominations, window
+from lms.programme.models import EnrolmentStatus, Pathway, TutoringPhase
+from lms.programme.models import NominationStatus as N
 from tests.dashboard_world import build_world
 from tests.factories import make_member
 
@@ -90,7 +86,7 @@ def test_every_candidate_is_counted_in_the_stage_they_are_in(world, db_session):
 
 
 def test_pass_rates_count_first_and_second_attempts_per_pathway(world):
-    rates = dashboards.pass_rates(_scope(world), Filters())
+    rates = figures.pass_rates(_scope(world), Filters())
     primary = next(r for r in rates if r.pathway == Pathway.PRIMARY)
     assert (primary.first_taken, primary.first_passed) == (4, 2)
     assert (primary.second_taken, primary.second_passed) == (1, 0)
@@ -100,11 +96,11 @@ def test_pass_rates_count_first_and_second_attempts_per_pathway(world):
 
 
 def test_median_days_from_nomination_to_endorsement(world):
-    assert dashboards.median_days_to_endorsement(_scope(world), Filters()) == 15
+    assert figures.median_days_to_endorsement(_scope(world), Filters()) == 15
 
 
 def test_tutors_in_training_are_banded_against_the_time_they_have_left(world):
-    progress = dashboards.training_progress(_scope(world), Filters())
+    progress = figures.training_progress(_scope(world), Filters())
     assert (progress.at_risk, progress.behind, progress.on_track) == (1, 0, 1)
 
 
@@ -174,34 +170,34 @@ def test_a_trusts_staff_see_the_trust_and_a_cluster_lead_only_their_cluster(worl
     trustee = make_member(Role.TRUSTEE, trust=world.trust)
     lead = make_member(Role.CLUSTER_LEAD, cluster=world.north)
     stranger = make_member(Role.CENTRAL_TEAM, trust=world.other)
-    assert dashboards.trust_scope(world.central, world.trust).school_ids is None
-    assert dashboards.trust_scope(trustee, world.trust).school_ids is None
-    assert dashboards.trust_scope(lead, world.trust).school_ids == {world.oak.id}
-    assert dashboards.trust_scope(stranger, world.trust) is None
-    assert dashboards.trust_scope(lead, world.other) is None
-    scope = dashboards.trust_scope(lead, world.trust)
+    assert scopes.trust_scope(world.central, world.trust).school_ids is None
+    assert scopes.trust_scope(trustee, world.trust).school_ids is None
+    assert scopes.trust_scope(lead, world.trust).school_ids == {world.oak.id}
+    assert scopes.trust_scope(stranger, world.trust) is None
+    assert scopes.trust_scope(lead, world.other) is None
+    scope = scopes.trust_scope(lead, world.trust)
     assert dashboards.dashboard(scope, Filters()).pipeline.total == 7
 
 
 def test_a_school_leader_sees_their_own_school_only(world):
     leader = make_member(Role.SCHOOL_LEADER, school=world.elm)
-    scope = dashboards.school_scope(leader, world.elm)
+    scope = scopes.school_scope(leader, world.elm)
     board = dashboards.dashboard(scope, Filters())
     assert board.pipeline.total == 5
     lists = {a.key: a for a in board.actions}
     assert [i.name for i in lists["second_attempt"].items] == ["Fay First"]
     assert lists["deadline_soon"].count == 0
-    assert dashboards.school_scope(leader, world.oak) is None
-    assert dashboards.trust_scope(leader, world.trust) is None
+    assert scopes.school_scope(leader, world.oak) is None
+    assert scopes.trust_scope(leader, world.trust) is None
 
 
 def test_the_programme_view_covers_every_trust_for_programme_admins_only(world):
     admin = make_member(Role.PROGRAMME_ADMIN)
-    scope = dashboards.programme_scope(admin)
+    scope = scopes.programme_scope(admin)
     board = dashboards.dashboard(scope, Filters())
     assert board.pipeline.total == 13
     assert {g.name: g.total for g in board.pipeline.groups} == {"Trust A": 12, "Trust B": 1}
-    assert dashboards.programme_scope(world.central) is None
+    assert scopes.programme_scope(world.central) is None
     only_b = dashboards.dashboard(scope, Filters(trust_id=world.other.id))
     assert only_b.pipeline.total == 1
 
@@ -252,13 +248,13 @@ def test_rebuilding_twice_writes_the_same_records(world, db_session):
 
 
 def test_exceptions_in_a_period_carry_their_reasons(world, db_session):
-    nominations.extend_deadline(world.on_track, days=7, reason="Bereavement leave",
+    window.extend_deadline(world.on_track, days=7, reason="Bereavement leave",
                                 actor=world.central)
     db_session.commit()
     today = register.today()
-    found = dashboards.exceptions({world.trust.id}, today - timedelta(days=7), today)
+    found = action_lists.exceptions({world.trust.id}, today - timedelta(days=7), today)
     assert [(e.kind, e.reason) for e in found] == [
         ("Training withdrawn", "Left the school"), ("Deadline extended", "Bereavement leave")]
-    assert dashboards.exceptions({world.other.id}, today, today) == []
-    assert dashboards.exceptions({world.trust.id}, today - timedelta(days=30),
+    assert action_lists.exceptions({world.other.id}, today, today) == []
+    assert action_lists.exceptions({world.trust.id}, today - timedelta(days=30),
                                  today - timedelta(days=8)) == []

@@ -5,17 +5,11 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from lms import clock
+from lms.accounts.models import TWO_FACTOR_ROLES, User
+from lms.accounts.security import group_secret, totp, totp_key
 from lms.demo import ACCOUNTS, DEMO_TOTP_SECRET, DOMAIN
-from lms.models import (
-    TWO_FACTOR_ROLES,
-    Enrolment,
-    EnrolmentStatus,
-    Nomination,
-    NominationStatus,
-    User,
-)
-from lms.security import group_secret, totp, totp_key
+from lms.platform import clock
+from lms.programme.models import Enrolment, EnrolmentStatus, Nomination, NominationStatus
 
 PASSWORD = "demo-password-2026"
 

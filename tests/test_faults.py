@@ -62,8 +62,8 @@ FRIENDLY = ("The service is briefly unavailable", "Nothing you had saved is lost
 def build_world(app, *, tutors: int) -> SimpleNamespace:
     """A trust (no approval step), a school, its leader, and tutors whose course and checks
     are done, so each can start the assessment."""
-    from lms.extensions import db
-    from lms.models import Role
+    from lms.accounts.models import Role
+    from lms.platform.extensions import db
     from tests.factories import make_enrolment, make_member, make_school, make_trust
     from tests.test_assessments import _finish_course
 
@@ -163,8 +163,8 @@ def answers_lost(app, savers: list[Autosaver]) -> list[str]:
     """Answers the server confirmed that the database does not hold. A later save of the same
     question that failed may still have committed, so its answer is accepted in place of the
     confirmed one; anything else in the database is an answer lost."""
-    from assessments.models import AttemptItem
-    from lms.extensions import db
+    from assessments.attempts.models import AttemptItem
+    from lms.platform.extensions import db
 
     lost = []
     with app.app_context():
@@ -230,7 +230,7 @@ def stack(production_stack):
 
 
 def _dispose(app) -> None:
-    from lms.extensions import db
+    from lms.platform.extensions import db
 
     with app.app_context():
         db.session.remove()
@@ -260,10 +260,11 @@ def workers(stack, request):
 def test_redis_dies_mid_run_and_nothing_is_lost_or_done_twice(stack, workers):
     from celery import Celery
 
-    from assessments.models import Attempt
-    from credentials.models import Endorsement
-    from lms.extensions import db
-    from lms.models import EmailStatus, Nomination, OutboxEmail
+    from assessments.attempts.models import Attempt
+    from credentials.endorsements.models import Endorsement
+    from lms.notifications.models import EmailStatus, OutboxEmail
+    from lms.platform.extensions import db
+    from lms.programme.models import Nomination
     from tests.test_assessments import _right
 
     app, redis, sink, web = stack.app, stack.redis, stack.sink, stack.web
@@ -423,8 +424,8 @@ def test_redis_dies_mid_run_and_nothing_is_lost_or_done_twice(stack, workers):
 
 
 def _assert_audit_sealed(app, timeout: float = 30) -> None:
-    from lms import audit
-    from lms.extensions import db
+    from lms.audit import services as audit
+    from lms.platform.extensions import db
 
     def sealed():
         with app.app_context():
@@ -445,8 +446,10 @@ IMPORT_ROWS = 1000
 def test_a_worker_killed_mid_import_is_replaced_and_the_import_happens_once(stack, workers):
     import redis as redis_client
 
-    from lms.extensions import db
-    from lms.models import AuditEntry, ImportStatus, Nomination, NominationImport, OutboxEmail
+    from lms.audit.models import AuditEntry
+    from lms.notifications.models import OutboxEmail
+    from lms.platform.extensions import db
+    from lms.programme.models import ImportStatus, Nomination, NominationImport
 
     app, web = stack.app, stack.web
     # The worker's own settings: no SMTP server (each invitation is kept in the outbox, so
@@ -664,9 +667,9 @@ def _assert_clean_failure(status: int, body: str, *, json: bool) -> None:
 def test_the_sweep_queues_again_an_email_whose_task_was_lost(app, db_session):
     """An email still queued (its task lost with the broker) is delivered by the sweep, once;
     a fresh one is left to the task that is on its way."""
-    from lms import clock
-    from lms.models import EmailStatus, OutboxEmail
-    from lms.tasks import requeue_queued_emails
+    from lms.notifications.models import EmailStatus, OutboxEmail
+    from lms.notifications.tasks import requeue_queued_emails
+    from lms.platform import clock
 
     lost = OutboxEmail(to_address="lost@school.example", subject="s", body_text="t",
                        body_html="h", template="verify_email", status=EmailStatus.QUEUED)
@@ -691,8 +694,8 @@ def test_the_sweep_queues_again_an_email_whose_task_was_lost(app, db_session):
 
 def test_while_redis_is_down_sign_in_throttling_counts_in_the_process(app):
     """Neither a 500 for every sign-in nor unlimited guessing: each process counts alone."""
-    from lms.counters import RedisCounterStore
-    from lms.security import record_sign_in_failure, sign_in_throttle
+    from lms.accounts.security import record_sign_in_failure, sign_in_throttle
+    from lms.platform.counters import RedisCounterStore
     from tests.services import free_port
 
     store = RedisCounterStore(f"redis://127.0.0.1:{free_port()}/0")  # nothing listens there
@@ -714,8 +717,8 @@ def test_a_broker_that_never_answers_does_not_hold_the_request(app, caplog):
     import socket
 
     from lms import create_app
-    from lms.jobs import enqueue_after_commit
-    from lms.tasks import seal_audit_log
+    from lms.audit.tasks import seal_audit_log
+    from lms.platform.jobs import enqueue_after_commit
 
     silent = socket.socket()
     silent.bind(("127.0.0.1", 0))
@@ -730,7 +733,7 @@ def test_a_broker_that_never_answers_does_not_hold_the_request(app, caplog):
 
     def commit_a_change() -> None:
         with partitioned.app_context():
-            from lms.extensions import db
+            from lms.platform.extensions import db
 
             enqueue_after_commit(seal_audit_log)
             db.session.commit()

@@ -4,8 +4,8 @@ import math
 
 import pytest
 
-from assessments.analysis import Response, item_statistics, paper_difficulty
-from lms.models import Role
+from assessments.attempts.analysis import Response, item_statistics, paper_difficulty
+from lms.accounts.models import Role
 from tests.factories import make_member
 
 

@@ -4,10 +4,10 @@ from collections import Counter
 
 import pytest
 
-from assessments.bank import BankError, read_bank
-from assessments.blueprints import BANK_FACTOR, BLUEPRINTS
+from assessments.bank.blueprints import BANK_FACTOR, BLUEPRINTS
+from assessments.bank.items import BankError, read_bank
 from courses.content import read_pathways
-from lms.models import Pathway
+from lms.programme.models import Pathway
 
 
 @pytest.fixture(scope="module")

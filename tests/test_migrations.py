@@ -5,7 +5,7 @@ from alembic.migration import MigrationContext
 from flask_migrate import downgrade, upgrade
 from sqlalchemy import inspect
 
-from lms.extensions import db
+from lms.platform.extensions import db
 
 
 def test_migrated_schema_matches_the_models(app):

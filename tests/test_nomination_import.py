@@ -5,9 +5,10 @@ import io
 import pytest
 from sqlalchemy import select
 
-from lms.errors import DomainError
-from lms.models import ImportStatus, Nomination, NominationImport, Role
-from lms.nominations import CSV_COLUMNS, check_rows, read_rows
+from lms.accounts.models import Role
+from lms.platform.errors import DomainError
+from lms.programme.imports import CSV_COLUMNS, check_rows, read_rows
+from lms.programme.models import ImportStatus, Nomination, NominationImport
 from tests.factories import make_member, make_nomination, make_school
 
 HEADER = ",".join(CSV_COLUMNS)
@@ -146,7 +147,7 @@ def test_rows_with_blank_lines_are_skipped_and_line_numbers_stay_true():
 
 
 def test_a_resumed_import_does_not_duplicate_rows(db_session):
-    from lms.nominations import run_import
+    from lms.programme.imports import run_import
 
     school = make_school()
     report = NominationImport(school=school, filename="x.csv", content=_csv(*GOOD).decode())

@@ -3,20 +3,21 @@
 import pytest
 from sqlalchemy import select
 
-from lms import clock
-from lms.errors import DomainError, InvalidTransition, TokenInvalid
-from lms.models import (
-    AuditEntry,
+from lms.accounts.models import Role
+from lms.audit.models import AuditEntry
+from lms.notifications.models import OutboxEmail
+from lms.organisations.services import set_nomination_approval
+from lms.platform import clock
+from lms.platform.errors import DomainError, InvalidTransition, TokenInvalid
+from lms.programme.models import (
     Enrolment,
     EnrolmentStatus,
     Nomination,
     NominationStatus,
-    OutboxEmail,
     Pathway,
-    Role,
     TutoringPhase,
 )
-from lms.nominations import (
+from lms.programme.nominations import (
     accept_nomination,
     approve_nomination,
     check_nomination_invitation,
@@ -24,10 +25,9 @@ from lms.nominations import (
     decide_nominations,
     reject_nomination,
     send_nomination_invitation,
-    withdraw_enrolment,
     withdraw_nomination,
 )
-from lms.services import set_nomination_approval
+from lms.programme.window import withdraw_enrolment
 from tests.factories import (
     invitation_token,
     make_candidate,

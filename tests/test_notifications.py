@@ -2,9 +2,10 @@ from types import SimpleNamespace
 
 from sqlalchemy import select
 
-from lms.extensions import db
-from lms.models import EmailStatus, OutboxEmail, Role
-from lms.notifications import deliver, send_email
+from lms.accounts.models import Role
+from lms.notifications.models import EmailStatus, OutboxEmail
+from lms.notifications.services import deliver, send_email
+from lms.platform.extensions import db
 from tests.factories import make_member
 
 

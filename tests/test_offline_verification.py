@@ -12,12 +12,12 @@ from urllib.parse import urlsplit
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
-from credentials import keys, services, status
-from credentials.jsonld import MAX_BYTES
-from credentials.models import Endorsement, StatusList
-from credentials.multibase import encode_multikey_public
-from credentials.verify import NetworkResolver, did_web_url, verify_credential
-from lms import clock
+from credentials.endorsements import keys, services, status
+from credentials.endorsements.jsonld import MAX_BYTES
+from credentials.endorsements.models import Endorsement, StatusList
+from credentials.endorsements.multibase import encode_multikey_public
+from credentials.endorsements.verify import NetworkResolver, did_web_url, verify_credential
+from lms.platform import clock
 from tests.factories import make_endorsement
 
 TAMPERED = "NOT VALID: the credential has been altered or was not signed by this key"

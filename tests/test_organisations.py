@@ -7,9 +7,11 @@ import re
 import pytest
 from sqlalchemy import func, select
 
-from lms import services
-from lms.errors import DomainError
-from lms.models import AuditEntry, Membership, Phase, Role, School, SchoolAffiliation
+from lms.accounts.models import Role
+from lms.audit.models import AuditEntry
+from lms.organisations import people, services
+from lms.organisations.models import Membership, Phase, School, SchoolAffiliation
+from lms.platform.errors import DomainError
 from tests.factories import (
     make_cluster,
     make_member,
@@ -171,7 +173,7 @@ def test_ended_roles_stay_with_the_trust_they_were_held_in(db_session):
     old, new = make_trust(), make_trust()
     school = make_school(old)
     leaver = make_member(Role.SCHOOL_LEADER, school=school)
-    services.end_membership(membership_of(leaver, Role.SCHOOL_LEADER), actor=None)
+    people.end_membership(membership_of(leaver, Role.SCHOOL_LEADER), actor=None)
     services.move_school(school, trust=new, cluster=None, actor=None)
     ended = db_session.scalars(select(Membership).where(Membership.user_id == leaver.id)).one()
     assert ended.trust_id == old.id

@@ -74,7 +74,7 @@ def test_the_wheel_ships_templates_static_files_migrations_content_and_item_bank
 
 
 def test_the_readme_lists_every_setting_the_code_reads():
-    from lms.config import ENVIRONMENT
+    from lms.platform.config import ENVIRONMENT
 
     read = set()
     pattern = re.compile(r"""(?:os\.environ(?:\.get)?[(\[]|_env_(?:int|bool)\()\s*["']([A-Z_]+)""")

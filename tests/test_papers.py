@@ -4,10 +4,10 @@ from collections import Counter
 
 import pytest
 
-from assessments.bank import read_bank
-from assessments.blueprints import BLUEPRINTS
-from assessments.papers import draw_paper, new_seed
-from lms.models import Pathway
+from assessments.bank.blueprints import BLUEPRINTS
+from assessments.bank.items import read_bank
+from assessments.bank.papers import draw_paper, new_seed
+from lms.programme.models import Pathway
 
 
 @pytest.fixture(scope="module")

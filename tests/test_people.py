@@ -6,9 +6,13 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
-from lms import services
-from lms.errors import DomainError
-from lms.models import AuditEntry, Membership, OutboxEmail, Role, User
+from lms.accounts import services as accounts
+from lms.accounts.models import Role, User
+from lms.audit.models import AuditEntry
+from lms.notifications.models import OutboxEmail
+from lms.organisations import people
+from lms.organisations.models import Membership
+from lms.platform.errors import DomainError
 from tests.factories import (
     make_cluster,
     make_member,
@@ -39,7 +43,7 @@ def test_emails_are_unique_whatever_their_case(db_session):
     with pytest.raises(DomainError, match="already has an account"):
         make_user("  SOMEONE@x.ORG ")
     assert _count(db_session, User) == 1
-    assert services.find_user_by_email("someONE@X.org") == first
+    assert accounts.find_user_by_email("someONE@X.org") == first
 
 
 def test_the_database_keeps_emails_unique_too(db_session):
@@ -100,20 +104,20 @@ def test_the_same_role_in_the_same_place_cannot_be_granted_twice(db_session):
     school, other = make_school(), make_school()
     person = make_member(Role.TUTOR, school=school)
     with pytest.raises(DomainError, match="already holds that role") as error:
-        services.grant_membership(person, Role.TUTOR, actor=None, school=school)
+        people.grant_membership(person, Role.TUTOR, actor=None, school=school)
     assert error.value.field == "role"
-    services.grant_membership(person, Role.TUTOR, actor=None, school=other)
+    people.grant_membership(person, Role.TUTOR, actor=None, school=other)
     admin = make_member(Role.PROGRAMME_ADMIN)
     with pytest.raises(DomainError, match="already holds that role"):
-        services.grant_membership(admin, Role.PROGRAMME_ADMIN, actor=None)
+        people.grant_membership(admin, Role.PROGRAMME_ADMIN, actor=None)
     assert _count(db_session, Membership) == 3
 
 
 def test_a_role_can_be_granted_again_once_it_has_ended(db_session):
     school = make_school()
     person = make_member(Role.SCHOOL_LEADER, school=school)
-    services.end_membership(membership_of(person, Role.SCHOOL_LEADER), actor=None)
-    again = services.grant_membership(person, Role.SCHOOL_LEADER, actor=None, school=school)
+    people.end_membership(membership_of(person, Role.SCHOOL_LEADER), actor=None)
+    again = people.grant_membership(person, Role.SCHOOL_LEADER, actor=None, school=school)
     assert [m.id for m in person.memberships] == [again.id]
     assert _count(db_session, Membership) == 2
 
@@ -139,7 +143,7 @@ def test_a_role_needs_the_place_it_is_held_in(db_session, client, sign_in):
         response = client.post(f"/trusts/{trust.id}/people", data={**INVITE, "role": role})
         assert response.status_code == 400
         assert f'id="{field}-error"' in response.get_data(as_text=True)
-    assert services.find_user_by_email(INVITE["email"]) is None
+    assert accounts.find_user_by_email(INVITE["email"]) is None
 
 
 def test_a_cluster_lead_is_invited_to_a_cluster_of_the_same_trust(db_session, client, sign_in):
@@ -152,7 +156,7 @@ def test_a_cluster_lead_is_invited_to_a_cluster_of_the_same_trust(db_session, cl
     assert response.status_code == 400
     response = client.post(f"/trusts/{trust.id}/people", data={**data, "cluster_id": str(ours.id)})
     assert response.status_code == 302
-    nia = services.find_user_by_email(INVITE["email"])
+    nia = accounts.find_user_by_email(INVITE["email"])
     assert [(m.role, m.cluster_id, m.trust_id) for m in nia.memberships] == [
         (Role.CLUSTER_LEAD, ours.id, trust.id)]
     invitation = db_session.scalars(select(OutboxEmail)).one()
@@ -166,7 +170,7 @@ def test_staff_invitations_cannot_grant_platform_or_unknown_roles(db_session, cl
     sign_in(make_member(Role.CENTRAL_TEAM, trust=trust))
     response = client.post(f"/trusts/{trust.id}/people", data={**INVITE, "role": role})
     assert response.status_code == 400
-    assert services.find_user_by_email(INVITE["email"]) is None
+    assert accounts.find_user_by_email(INVITE["email"]) is None
 
 
 # --- the database refuses scopes that do not fit the role -----------------------------------
@@ -251,9 +255,9 @@ def test_ending_a_role_ends_the_access_it_gave(db_session, client, sign_in):
 def test_an_ended_role_cannot_be_ended_again(db_session):
     person = make_member(Role.TRUSTEE)
     membership = membership_of(person, Role.TRUSTEE)
-    services.end_membership(membership, actor=None)
+    people.end_membership(membership, actor=None)
     with pytest.raises(DomainError, match="already been removed"):
-        services.end_membership(membership, actor=None)
+        people.end_membership(membership, actor=None)
 
 
 def test_nobody_removes_their_own_central_team_role(db_session, client, sign_in):
@@ -261,7 +265,7 @@ def test_nobody_removes_their_own_central_team_role(db_session, client, sign_in)
     central = make_member(Role.CENTRAL_TEAM, trust=trust)
     own = membership_of(central, Role.CENTRAL_TEAM)
     with pytest.raises(DomainError, match="cannot remove your own role"):
-        services.end_membership(own, actor=central)
+        people.end_membership(own, actor=central)
     db_session.commit()
 
     sign_in(central)
@@ -279,7 +283,7 @@ def test_a_colleague_can_remove_a_central_team_role(db_session):
     trust = make_trust()
     leaving, staying = make_member(Role.CENTRAL_TEAM, trust=trust), make_member(
         Role.CENTRAL_TEAM, trust=trust)
-    services.end_membership(membership_of(leaving, Role.CENTRAL_TEAM), actor=staying)
+    people.end_membership(membership_of(leaving, Role.CENTRAL_TEAM), actor=staying)
     assert leaving.memberships == []
 
 
@@ -287,10 +291,10 @@ def test_the_last_programme_admin_cannot_be_removed(db_session):
     first = make_member(Role.PROGRAMME_ADMIN)
     second = make_member(Role.PROGRAMME_ADMIN)
     with pytest.raises(DomainError, match="your own role"):
-        services.end_membership(membership_of(first, Role.PROGRAMME_ADMIN), actor=first)
-    services.end_membership(membership_of(second, Role.PROGRAMME_ADMIN), actor=first)
+        people.end_membership(membership_of(first, Role.PROGRAMME_ADMIN), actor=first)
+    people.end_membership(membership_of(second, Role.PROGRAMME_ADMIN), actor=first)
     with pytest.raises(DomainError, match="at least one programme admin"):
-        services.end_membership(membership_of(first, Role.PROGRAMME_ADMIN), actor=None)
+        people.end_membership(membership_of(first, Role.PROGRAMME_ADMIN), actor=None)
     assert first.is_programme_admin and not second.is_programme_admin
 
 
@@ -376,10 +380,10 @@ def test_two_admins_removing_each_other_at_once_leave_one(app, db_session):
 
     def the_other_admin_removes_the_first():
         with app.app_context():
-            from lms.extensions import db
+            from lms.platform.extensions import db
 
             try:
-                services.end_membership(db.session.get(Membership, first_role_id),
+                people.end_membership(db.session.get(Membership, first_role_id),
                                         actor=None)
                 db.session.commit()
                 outcome.append("removed")
@@ -389,7 +393,7 @@ def test_two_admins_removing_each_other_at_once_leave_one(app, db_session):
             finally:
                 db.session.remove()
 
-    services.end_membership(membership_of(second, Role.PROGRAMME_ADMIN), actor=first)
+    people.end_membership(membership_of(second, Role.PROGRAMME_ADMIN), actor=first)
     db_session.flush()
     other = threading.Thread(target=the_other_admin_removes_the_first)
     other.start()

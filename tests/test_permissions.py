@@ -12,36 +12,30 @@ from datetime import date
 import pytest
 from sqlalchemy import or_, select
 
-from assessments.models import Attempt, FormativeResult
+from assessments.attempts.models import Attempt
+from assessments.checks.models import FormativeResult
 from courses.models import CourseVersion, Resource
 from courses.services import course_progress, load_content
-from credentials import register
-from credentials.access import grant_provider_access
-from credentials.models import (
-    ApiKey,
+from credentials.endorsements.models import Endorsement
+from credentials.providers.models import ApiKey
+from credentials.providers.services import create_api_key
+from credentials.register import services as register
+from credentials.register.access import grant_provider_access
+from credentials.register.models import (
     DbsCheck,
     DbsStatusCheck,
-    Endorsement,
     ProviderAccess,
     RegisterEntry,
     RegisterPolicy,
     SafeguardingTraining,
     register_entry_schools,
 )
-from credentials.providers import create_api_key
-from lms import clock
-from lms.models import (
-    AuditEntry,
-    Cluster,
-    Enrolment,
-    Membership,
-    NominationImport,
-    OutboxEmail,
-    Role,
-    School,
-    Trust,
-    User,
-)
+from lms.accounts.models import Role, User
+from lms.audit.models import AuditEntry
+from lms.notifications.models import OutboxEmail
+from lms.organisations.models import Cluster, Membership, School, Trust
+from lms.platform import clock
+from lms.programme.models import Enrolment, NominationImport
 from tests.content_factory import write_content
 from tests.factories import (
     make_cluster,
@@ -581,8 +575,8 @@ def test_provider_sees_no_trust(db_session, client, sign_in, world):
 
 def test_school_lists_and_school_pages_follow_the_same_rule(db_session, world):
     """``visible_schools`` (for lists) and the School policy (for pages) must agree."""
-    from lms.authz import Action, can
-    from lms.queries import visible_schools
+    from lms.organisations.queries import visible_schools
+    from lms.platform.authz import Action, can
 
     schools = db_session.scalars(select(School)).all()
     people = [*world.a.people.values(), *world.b.people.values(), world.provider, world.admin]

@@ -12,56 +12,60 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from assessments.models import Attempt, AttemptItem, FormativeResult, ItemVersion
-from assessments.services import (
+from assessments.attempts.models import Attempt, AttemptItem
+from assessments.attempts.services import (
     grant_adjustment,
-    load_bank,
     save_answer,
     start_attempt,
-    start_check,
     submit_attempt,
-    submit_check,
 )
+from assessments.bank.models import ItemVersion
+from assessments.bank.services import load_bank
+from assessments.checks.models import FormativeResult
+from assessments.checks.services import start_check, submit_check
 from courses.models import LessonProgress
 from courses.services import complete_lesson, course_progress, load_content, view_lesson
-from credentials import keys, providers, register, services, status
-from credentials.models import (
+from credentials.endorsements import keys, services, status
+from credentials.endorsements.models import Endorsement, EndorsementStatus, StatusList
+from credentials.endorsements.verify import (
+    StaticResolver,
+    keys_from_did_document,
+    verify_credential,
+)
+from credentials.providers import services as providers
+from credentials.register import derivation
+from credentials.register import services as register
+from credentials.register.models import (
     DbsCheck,
     DbsStatusCheck,
-    Endorsement,
-    EndorsementStatus,
     RegisterEntry,
     RegisterStatus,
     SafeguardingTraining,
-    StatusList,
 )
-from credentials.verify import StaticResolver, keys_from_did_document, verify_credential
-from lms import audit
-from lms.errors import DomainError
-from lms.models import (
-    AuditEntry,
-    Enrolment,
-    EnrolmentStatus,
-    Membership,
-    Nomination,
-    NominationImport,
-    NominationStatus,
-    OutboxEmail,
-    Role,
-    School,
-    Trust,
-    User,
-)
-from lms.nominations import accept_nomination, extend_deadline
-from lms.privacy import (
+from lms.accounts.models import Role, User
+from lms.accounts.services import erased_email
+from lms.audit import services as audit
+from lms.audit.models import AuditEntry
+from lms.notifications.models import OutboxEmail
+from lms.organisations.models import Membership, School, Trust
+from lms.platform.errors import DomainError
+from lms.privacy.services import (
     ERASED_NAME,
     ERASED_TRN,
     REMOVAL_REASON,
     REVOCATION_REASON,
     erase_person,
-    erased_email,
     personal_data,
 )
+from lms.programme.models import (
+    Enrolment,
+    EnrolmentStatus,
+    Nomination,
+    NominationImport,
+    NominationStatus,
+)
+from lms.programme.nominations import accept_nomination
+from lms.programme.window import extend_deadline
 from tests.factories import (
     invitation_token,
     make_enrolment,
@@ -233,7 +237,7 @@ def test_the_export_holds_every_section_of_a_whole_journey(client, sign_in, db_s
     assert entry["trust"] == "Privacy Learning Trust" and entry["status"] == "Suspended"
     assert entry["schools"] == ["Larkspur Academy", "Quarry Hill Primary"]
     [check] = data["dbs_checks"]
-    assert check["certificate_number"] == register.masked(CERTIFICATE)
+    assert check["certificate_number"] == derivation.masked(CERTIFICATE)
     assert check["risk_decision"] == "Suitable to work with children"
     assert check["showed_information"] and check["next_check_due_on"]
     assert set(check) == {"trust", "certificate_number", "issued_on", "level", "workforce",

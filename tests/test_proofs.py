@@ -20,8 +20,8 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 from pyld import jsonld as pyld_jsonld
 from pyld.context_resolver import ContextResolver
 
-from credentials import jsonld, multibase, proofs
-from credentials.jsonld import (
+from credentials.endorsements import jsonld, multibase, proofs
+from credentials.endorsements.jsonld import (
     CONTEXTS,
     CredentialFormatError,
     LimitExceeded,
@@ -34,7 +34,7 @@ from credentials.jsonld import (
     loader_with,
     parse,
 )
-from credentials.proofs import ProofCheck, hash_data, sign, verify
+from credentials.endorsements.proofs import ProofCheck, hash_data, sign, verify
 
 VECTORS = Path(__file__).resolve().parent / "vectors"
 W3C = VECTORS / "eddsa-rdfc-2022"

@@ -16,11 +16,13 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from credentials import providers
-from lms import clock, services
-from lms.counters import MemoryCounterStore, RedisCounterStore
-from lms.extensions import db
-from lms.models import OutboxEmail
+from credentials.providers import services as providers
+from lms.accounts import services as accounts
+from lms.notifications.models import OutboxEmail
+from lms.organisations import services
+from lms.platform import clock
+from lms.platform.counters import MemoryCounterStore, RedisCounterStore
+from lms.platform.extensions import db
 from tests.conftest import TEST_PASSWORD, need_service, redis_url
 from tests.factories import make_endorsement, make_provider, make_user
 
@@ -187,26 +189,26 @@ def test_reset_emails_to_one_address_stop_after_five_an_hour_with_the_same_answe
     make_user("real@school.example")
     db_session.commit()
     answers = []
-    for n in range(services.RESETS_PER_EMAIL + 3):
+    for n in range(accounts.RESETS_PER_EMAIL + 3):
         for email in ("real@school.example", "fake@school.example"):
             response = _forgot(client, email if n % 2 else email.upper(), f"10.1.{n}.1")
             answers.append((response.status_code, response.headers.get("Location"),
                             _page(client.get(response.headers["Location"]))))
     assert len(set(answers)) == 1, "the answer depends on the address or on the limit"
     assert answers[0][0] == 302 and RESET_SENT in answers[0][2]
-    assert _sent_to("real@school.example") == services.RESETS_PER_EMAIL
+    assert _sent_to("real@school.example") == accounts.RESETS_PER_EMAIL
     assert _sent_to("fake@school.example") == 0
     if _in_memory(store):
-        clock.travel(services.RESET_WINDOW)
+        clock.travel(accounts.RESET_WINDOW)
         _forgot(client, "real@school.example")
-        assert _sent_to("real@school.example") == services.RESETS_PER_EMAIL + 1
+        assert _sent_to("real@school.example") == accounts.RESETS_PER_EMAIL + 1
 
 
 def test_reset_requests_from_one_address_past_twenty_an_hour_get_429_and_send_nothing(
         app, client, db_session, store):
     victim = make_user("real@school.example")
     db_session.commit()
-    for n in range(services.RESETS_PER_ADDRESS):
+    for n in range(accounts.RESETS_PER_ADDRESS):
         assert _forgot(client, f"someone{n}@school.example", "10.2.0.1").status_code == 302
     if _in_memory(store):
         clock.travel(timedelta(minutes=20))
@@ -285,7 +287,7 @@ def test_the_verification_pages_share_one_limit_per_address(app, client, db_sess
 
 
 def test_the_verification_limit_is_a_setting_of_120_a_minute(app):
-    from lms.config import ENVIRONMENT
+    from lms.platform.config import ENVIRONMENT
 
     assert app.config["VERIFICATION_REQUESTS_PER_MINUTE"] == 120
     assert "VERIFICATION_REQUESTS_PER_MINUTE" in ENVIRONMENT

@@ -9,18 +9,17 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 from sqlalchemy import func, select, text
 
-from credentials import register, services
-from credentials.models import (
-    DbsCheck,
-    EndorsementStatus,
-    RegisterEntry,
-    RegisterStatus,
-    RiskDecision,
-)
-from credentials.register import DbsFact, EndorsementFact, Facts, derive
-from lms import clock
-from lms.errors import DomainError
-from lms.models import AuditEntry, OutboxEmail, Role
+from credentials.endorsements import services
+from credentials.endorsements.models import EndorsementStatus
+from credentials.register import derivation
+from credentials.register import services as register
+from credentials.register.derivation import DbsFact, EndorsementFact, Facts, derive
+from credentials.register.models import DbsCheck, RegisterEntry, RegisterStatus, RiskDecision
+from lms.accounts.models import Role
+from lms.audit.models import AuditEntry
+from lms.notifications.models import OutboxEmail
+from lms.platform import clock
+from lms.platform.errors import DomainError
 from tests.factories import make_endorsement, make_member, make_school, make_trust
 
 TODAY = date(2026, 6, 15)
@@ -111,9 +110,9 @@ def test_a_check_due_today_has_lapsed_and_one_due_tomorrow_has_not():
 
 
 def test_months_are_added_as_people_count_them():
-    assert register.add_months(date(2026, 1, 31), 1) == date(2026, 2, 28)
-    assert register.add_months(date(2024, 2, 29), 12) == date(2025, 2, 28)
-    assert register.add_months(date(2026, 11, 15), 14) == date(2028, 1, 15)
+    assert derivation.add_months(date(2026, 1, 31), 1) == date(2026, 2, 28)
+    assert derivation.add_months(date(2024, 2, 29), 12) == date(2025, 2, 28)
+    assert derivation.add_months(date(2026, 11, 15), 14) == date(2028, 1, 15)
 
 
 # --- recording DBS checks and training ----------------------------------------------------
@@ -201,7 +200,7 @@ def test_the_certificate_number_is_encrypted_found_by_exact_match_and_shown_mask
     assert NUMBER.encode() not in stored and NUMBER not in raw[1]
     assert "7890" not in raw[1]
     assert register.certificate_number(check) == NUMBER
-    assert register.masked(NUMBER) == "••••••••7890"
+    assert derivation.masked(NUMBER) == "••••••••7890"
     assert [c.id for c in register.find_certificate(endorsement.trust, NUMBER)] == [check.id]
     assert register.find_certificate(endorsement.trust, "001234567891") == []
     assert register.find_certificate(make_trust(), NUMBER) == []
@@ -266,8 +265,8 @@ def test_a_dbs_check_lapses_at_midnight_uk_time(db_session):
     register.set_policy(endorsement.trust, dbs_renewal="certificate", certificate_years=3,
                         status_check_months=12, training_months=36, actor=None)
     check = db_session.scalars(select(DbsCheck)).one()
-    due = register.add_months(check.issued_on, 36)
-    midnight = datetime(due.year, due.month, due.day, tzinfo=register.LONDON).astimezone(UTC)
+    due = derivation.add_months(check.issued_on, 36)
+    midnight = datetime(due.year, due.month, due.day, tzinfo=derivation.LONDON).astimezone(UTC)
     db_session.commit()
     clock.travel_to(midnight - timedelta(minutes=1))
     assert register.refresh_register() == []
@@ -375,10 +374,10 @@ def test_checks_due_within_30_days_or_overdue_are_listed_and_reminded_once(db_se
     endorsement = make_endorsement()
     trust = endorsement.trust
     central = make_member(Role.CENTRAL_TEAM, trust=trust)
-    issued = register.add_months(register.today(), -36) + timedelta(days=10)
+    issued = derivation.add_months(register.today(), -36) + timedelta(days=10)
     _record(endorsement.user, trust, issued_on=issued, original_seen_on=issued)
     register.record_training(endorsement.user, trust,
-                             completed_on=register.add_months(register.today(), -12))
+                             completed_on=derivation.add_months(register.today(), -12))
     db_session.commit()
     due = register.due_checks(trust)
     assert [(d.what, d.overdue) for d in due] == [("Safeguarding training", True),
@@ -440,20 +439,20 @@ def test_an_overdue_date_stays_the_next_due_date_and_the_suspension_dates_from_t
         db_session):
     endorsement = make_endorsement()
     trust = endorsement.trust
-    issued = register.add_months(register.today(), -36) - timedelta(days=5)
+    issued = derivation.add_months(register.today(), -36) - timedelta(days=5)
     _record(endorsement.user, trust, issued_on=issued, original_seen_on=issued)
     register.record_training(endorsement.user, trust, completed_on=register.today())
     db_session.commit()
     entry = db_session.scalars(select(RegisterEntry)).one()
-    due = register.add_months(issued, 36)
+    due = derivation.add_months(issued, 36)
     assert entry.status == RegisterStatus.SUSPENDED
     assert entry.next_due_on == due <= register.today()
-    lapsed_at = datetime(due.year, due.month, due.day, tzinfo=register.LONDON)
+    lapsed_at = datetime(due.year, due.month, due.day, tzinfo=derivation.LONDON)
     assert entry.status_since == lapsed_at.astimezone(UTC)
 
 
 def test_nobody_keeps_their_own_safeguarding_records(db_session):
-    from credentials.policies import may_keep_records
+    from credentials.register.policies import may_keep_records
 
     school = make_school()
     leader = make_member(Role.SCHOOL_LEADER, school=school)

@@ -13,23 +13,27 @@ from datetime import date, timedelta
 import pytest
 from sqlalchemy import select, text, update
 
-from credentials import providers, register
-from credentials.access import grant_provider_access, withdraw_provider_access
-from credentials.models import (
+from credentials.endorsements.models import Endorsement
+from credentials.providers import services as providers
+from credentials.register import derivation
+from credentials.register import services as register
+from credentials.register.access import grant_provider_access, withdraw_provider_access
+from credentials.register.models import (
     DbsCheck,
     DbsStatusCheck,
-    Endorsement,
     ProviderAccess,
     RegisterEntry,
     RegisterStatus,
     RiskDecision,
     SafeguardingTraining,
 )
-from credentials.queries import register_scope
-from lms.authz import Action, can
-from lms.errors import DomainError
-from lms.extensions import db
-from lms.models import AuditEntry, Cluster, Role, School, Trust, User
+from credentials.register.queries import register_scope
+from lms.accounts.models import Role, User
+from lms.audit.models import AuditEntry
+from lms.organisations.models import Cluster, School, Trust
+from lms.platform.authz import Action, can
+from lms.platform.errors import DomainError
+from lms.platform.extensions import db
 from tests import downloads
 from tests.factories import (
     make_cluster,
@@ -493,9 +497,9 @@ def test_the_exports_carry_every_column_and_neutralise_formulas(client, db_sessi
         "Endorsement status": "Valid",
         "Endorsement valid until": register.today(endorsement.valid_until).isoformat(),
         "DBS certificate": MASKED, "DBS issued": _days(30).isoformat(),
-        "DBS due": register.add_months(_days(30), 36).isoformat(),
+        "DBS due": derivation.add_months(_days(30), 36).isoformat(),
         "Safeguarding training completed": _days(100).isoformat(),
-        "Safeguarding training due": register.add_months(_days(100), 12).isoformat()}
+        "Safeguarding training due": derivation.add_months(_days(100), 12).isoformat()}
     assert rows["Cat Refresher"]["Pathway"] == "QTS refresher"
     for row in csv_rows + xlsx_rows:
         for cell in row:
@@ -505,7 +509,7 @@ def test_the_exports_carry_every_column_and_neutralise_formulas(client, db_sessi
 def test_the_exports_run_for_a_trust_and_filters_without_anyone_signed_in(db_session, world,
                                                                          listed):
     """As jobs and benchmarks call them: the whole register, or filtered by field name."""
-    from credentials.exports import register_csv, register_xlsx
+    from credentials.register.exports import register_csv, register_xlsx
 
     text_ = "".join(register_csv(world.trust, {}))
     names = {row[0] for row in list(csv.reader(io.StringIO(text_.lstrip("\ufeff"))))[1:]}
@@ -521,7 +525,7 @@ def test_the_exports_run_for_a_trust_and_filters_without_anyone_signed_in(db_ses
 
 @pytest.mark.parametrize("value", ["=1+1", "+44 1234", "-2", "@SUM(A1)", "\tx", "\rx"])
 def test_every_formula_start_gets_an_apostrophe(value):
-    from lms.spreadsheets import cell_text
+    from lms.platform.spreadsheets import cell_text
 
     assert cell_text(value) == "'" + value
     assert cell_text("Plain " + value) == "Plain " + value
@@ -598,7 +602,7 @@ def test_a_trustee_sees_the_register_and_records_but_changes_nothing(client, db_
 def test_the_list_and_the_entry_policy_agree(db_session, world, listed):
     """``register_scope`` (for lists) and the RegisterEntry policy (for one entry) must say
     the same about every staff member."""
-    from credentials.queries import RegisterFilters, register_page
+    from credentials.register.queries import RegisterFilters, register_page
 
     entries = db_session.scalars(select(RegisterEntry)).all()
     admin = make_member(Role.PROGRAMME_ADMIN)

@@ -1,4 +1,4 @@
-from lms.models import Role
+from lms.accounts.models import Role
 from tests.factories import make_member, make_school
 
 

@@ -9,7 +9,7 @@ from datetime import date
 
 from openpyxl import load_workbook
 
-from lms.spreadsheets import csv_chunks, write_xlsx
+from lms.platform.spreadsheets import csv_chunks, write_xlsx
 
 
 def _workbook(rows, **kwargs):

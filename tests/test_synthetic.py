@@ -8,21 +8,17 @@ from collections import Counter
 import pytest
 from sqlalchemy import func, select
 
-from credentials import register, status
-from credentials.models import Endorsement, EndorsementStatus, RegisterEntry, StatusList
-from lms import services
-from lms.errors import DomainError
-from lms.extensions import db
-from lms.models import (
-    Enrolment,
-    EnrolmentStatus,
-    Membership,
-    Nomination,
-    Role,
-    School,
-    Trust,
-)
-from lms.synthetic import STAGE_WEIGHTS, Scale, generate
+from credentials.endorsements import status
+from credentials.endorsements.models import Endorsement, EndorsementStatus, StatusList
+from credentials.register import services as register
+from credentials.register.models import RegisterEntry
+from lms.accounts.models import Role
+from lms.insight.synthetic import STAGE_WEIGHTS, Scale, generate
+from lms.organisations import services
+from lms.organisations.models import Membership, School, Trust
+from lms.platform.errors import DomainError
+from lms.platform.extensions import db
+from lms.programme.models import Enrolment, EnrolmentStatus, Nomination
 
 
 @pytest.fixture

@@ -5,18 +5,21 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
-from lms import clock
-from lms.errors import DomainError
-from lms.models import AuditEntry, EnrolmentStatus, NominationStatus, OutboxEmail, Role
-from lms.nominations import (
+from lms.accounts.models import Role
+from lms.audit.models import AuditEntry
+from lms.notifications.models import OutboxEmail
+from lms.platform import clock
+from lms.platform.errors import DomainError
+from lms.programme.models import EnrolmentStatus, NominationStatus
+from lms.programme.tasks import expire_invitations as expire_task
+from lms.programme.tasks import lapse_enrolments as lapse_task
+from lms.programme.tasks import send_deadline_reminders as remind_task
+from lms.programme.window import (
     expire_invitations,
     extend_deadline,
     lapse_overdue_enrolments,
     send_deadline_reminders,
 )
-from lms.tasks import expire_invitations as expire_task
-from lms.tasks import lapse_enrolments as lapse_task
-from lms.tasks import send_deadline_reminders as remind_task
 from tests.factories import make_enrolment, make_member, make_nomination, make_school
 
 

@@ -10,15 +10,16 @@ import pytest
 from markupsafe import escape
 from sqlalchemy import select
 
-from assessments.models import ItemVersion
-from assessments.services import readiness, save_answer, start_attempt, submit_attempt
+from assessments.attempts.services import readiness, save_answer, start_attempt, submit_attempt
+from assessments.bank.models import ItemVersion
 from courses.services import complete_lesson, course_progress, view_lesson
-from credentials.models import Endorsement
-from lms import clock
-from lms.models import EnrolmentStatus, Role
-from lms.nominations import lapse_overdue_enrolments, withdraw_enrolment
-from lms.security import hash_password
-from lms.tutor_home import StepKind, next_step
+from credentials.endorsements.models import Endorsement
+from lms.accounts.models import Role
+from lms.accounts.security import hash_password
+from lms.home.tutor import StepKind, next_step
+from lms.platform import clock
+from lms.programme.models import EnrolmentStatus
+from lms.programme.window import lapse_overdue_enrolments, withdraw_enrolment
 from tests.conftest import TEST_PASSWORD
 from tests.factories import make_endorsement, make_enrolment, make_member, make_school
 from tests.test_assessments import _answer, _finish_course, loaded  # noqa: F401

@@ -13,11 +13,10 @@ import pytest
 from sqlalchemy import func, select
 from werkzeug.routing import AnyConverter, IntegerConverter
 
-from lms import clock, two_factor
-from lms.crypto import decrypt, keyed_hash
-from lms.errors import DomainError
-from lms.models import AuditEntry, OutboxEmail, RecoveryCode, Role, User
-from lms.security import (
+from lms.accounts import services as accounts
+from lms.accounts import two_factor
+from lms.accounts.models import RecoveryCode, Role, User
+from lms.accounts.security import (
     group_secret,
     hotp,
     normalise_recovery_code,
@@ -26,6 +25,12 @@ from lms.security import (
     totp_match,
     totp_step,
 )
+from lms.audit.models import AuditEntry
+from lms.notifications.models import OutboxEmail
+from lms.organisations import people
+from lms.platform import clock
+from lms.platform.crypto import decrypt, keyed_hash
+from lms.platform.errors import DomainError
 from tests.conftest import TEST_PASSWORD
 from tests.factories import make_member, make_school
 
@@ -393,20 +398,18 @@ def test_each_role_that_needs_it_is_sent_to_set_up(db_session, client, role):
 
 
 def test_an_ended_role_no_longer_needs_it_but_a_chosen_set_up_stays(db_session, client, central):
-    from lms import services
 
     _enrolled(db_session, central)
-    services.end_membership(central.memberships[0], actor=None, reason="Left the trust")
+    people.end_membership(central.memberships[0], actor=None, reason="Left the trust")
     db_session.commit()
     assert not central.two_factor_required
     assert _password(client, central).headers["Location"] == CHALLENGE
 
 
 def test_a_password_reset_link_does_not_skip_the_second_factor(db_session, client, central):
-    from lms import services
 
     _enrolled(db_session, central)
-    services.request_password_reset(central.email)
+    accounts.request_password_reset(central.email)
     db_session.commit()
     email = db_session.scalars(select(OutboxEmail).where(
         OutboxEmail.to_address == central.email).order_by(OutboxEmail.id.desc())).first()
@@ -575,7 +578,7 @@ def test_the_secret_is_encrypted_at_rest_and_never_logged_or_audited(app, db_ses
     client.post(CODES, data={"saved": "y"})
     with client.session_transaction() as session:
         assert not any(code in json.dumps(dict(session), default=str) for code in codes)
-    from lms.extensions import db
+    from lms.platform.extensions import db
 
     stored = db.session.execute(select(User.totp_secret_encrypted).where(
         User.id == central.id)).scalar_one()

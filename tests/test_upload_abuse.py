@@ -15,12 +15,13 @@ from sqlalchemy import select
 from werkzeug.datastructures import FileStorage
 from werkzeug.test import encode_multipart
 
-from lms import services
-from lms.dashboard_exports import COMMON_SECTIONS
-from lms.models import ImportStatus, Nomination, NominationImport, Role
-from lms.nominations import CSV_COLUMNS, MAX_IMPORT_ROWS, safe_filename
-from lms.spreadsheets import FORMULA_STARTS
-from lms.views import MAX_IMPORT_BYTES
+from lms.accounts.models import Role
+from lms.insight.exports import COMMON_SECTIONS
+from lms.organisations import services
+from lms.platform.spreadsheets import FORMULA_STARTS
+from lms.programme.imports import CSV_COLUMNS, MAX_IMPORT_ROWS, safe_filename
+from lms.programme.models import ImportStatus, Nomination, NominationImport
+from lms.programme.views import MAX_IMPORT_BYTES
 from tests.conftest import TEST_PASSWORD, complete_second_factor
 from tests.factories import make_endorsement, make_member, make_nomination, make_school
 
@@ -122,7 +123,7 @@ def test_the_error_report_escapes_what_it_echoes(db_session, leader):
 
 
 def _xlsx_bytes() -> bytes:
-    from lms.spreadsheets import write_xlsx
+    from lms.platform.spreadsheets import write_xlsx
 
     out = io.BytesIO()
     write_xlsx(out, sheet="Nominations", headings=CSV_COLUMNS,

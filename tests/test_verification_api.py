@@ -10,12 +10,15 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from credentials import providers, services
-from credentials.models import ApiKey, Endorsement, ProviderAccess, VerificationCheck
-from credentials.schemas import MAX_BATCH
-from lms import clock
-from lms.extensions import db
-from lms.models import Role
+from credentials.endorsements import services
+from credentials.endorsements.models import Endorsement
+from credentials.providers import services as providers
+from credentials.providers.models import ApiKey, VerificationCheck
+from credentials.providers.schemas import MAX_BATCH
+from credentials.register.models import ProviderAccess
+from lms.accounts.models import Role
+from lms.platform import clock
+from lms.platform.extensions import db
 from tests.factories import make_endorsement, make_member, make_provider, make_school
 
 API = "/api/v1/verifications"

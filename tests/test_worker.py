@@ -12,15 +12,16 @@ import sys
 import time
 from types import SimpleNamespace
 
+import lms.tasks
 import pytest
 from celery import Celery
 from sqlalchemy import func, select
 
-import lms.tasks
-from lms import audit
-from lms.extensions import db
-from lms.models import AuditEntry, EmailStatus, OutboxEmail
-from lms.notifications import send_email
+from lms.audit import services as audit
+from lms.audit.models import AuditEntry
+from lms.notifications.models import EmailStatus, OutboxEmail
+from lms.notifications.services import send_email
+from lms.platform.extensions import db
 from tests.conftest import need_service, redis_url
 from tests.factories import make_trust
 

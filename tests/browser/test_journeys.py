@@ -17,9 +17,12 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from lms import clock, services
-from lms.extensions import db
-from lms.models import OutboxEmail, Phase, Role, User
+from lms.accounts.models import Role, User
+from lms.notifications.models import OutboxEmail
+from lms.organisations import services
+from lms.organisations.models import Phase
+from lms.platform import clock
+from lms.platform.extensions import db
 from tests.browser.tabs import (
     ARTIFACTS,
     DESKTOP,
@@ -51,7 +54,7 @@ class World:
 def _world() -> World:
     """Content, the item bank, and the people the journey needs (the tutors are nominated
     in the browser)."""
-    from assessments.services import load_bank
+    from assessments.bank.services import load_bank
     from courses.services import load_content
 
     load_content()
@@ -101,7 +104,8 @@ def _keys(item, order: list[int], *, right: bool) -> list[int]:
 
 
 def _check_answers(url: str) -> list[list[int]]:
-    from assessments.models import FormativeResult, ItemVersion
+    from assessments.bank.models import ItemVersion
+    from assessments.checks.models import FormativeResult
 
     check_id = int(re.search(r"/checks/try/(\d+)", url).group(1))
 
@@ -116,7 +120,7 @@ def _check_answers(url: str) -> list[list[int]]:
 def _question(url: str, *, right: bool) -> tuple[int, int, bool, list[int]]:
     """The attempt and position of a question page, whether it takes several answers, and
     the positions to choose."""
-    from assessments.models import Attempt
+    from assessments.attempts.models import Attempt
 
     match = re.search(r"/attempts/(\d+)/q/(\d+)", url)
     attempt_id, position = int(match.group(1)), int(match.group(2))
@@ -154,7 +158,7 @@ def _sign_in(tab: Tab, email: str, password: str = TEST_PASSWORD, step: str | No
 def _sign_in_with_second_factor(tab: Tab, email: str) -> None:
     """The first sign-in of a role that needs two factors: set up the authenticator with the
     key the page shows, enter its code, save the recovery codes."""
-    from lms.security import hotp, totp_key, totp_step
+    from lms.accounts.security import hotp, totp_key, totp_step
 
     page = tab.page
     _sign_in(tab, email, step="set-up-two-factor")
@@ -473,8 +477,8 @@ def _answer_by_keyboard(keys: Keyboard, multiple: bool, chosen: list[int]) -> No
 
 
 def test_a_tutor_takes_the_assessment_with_the_keyboard_alone(browser, live_server):
-    from assessments.models import Attempt
-    from assessments.services import load_bank
+    from assessments.attempts.models import Attempt
+    from assessments.bank.services import load_bank
     from courses.services import load_content
     from lms.demo import study
     from tests.factories import make_enrolment

@@ -8,7 +8,7 @@ Create Date: 2026-11-22 16:28:35.157329
 from alembic import op
 import sqlalchemy as sa
 
-import lms.types
+import lms.platform.types
 
 
 # revision identifiers, used by Alembic.
@@ -23,7 +23,7 @@ def upgrade():
     op.create_table('audit_entries',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('seq', sa.Integer(), nullable=False),
-    sa.Column('created_at', lms.types.UTCDateTime(), nullable=False),
+    sa.Column('created_at', lms.platform.types.UTCDateTime(), nullable=False),
     sa.Column('actor_id', sa.Integer(), nullable=True),
     sa.Column('action', sa.String(length=64), nullable=False),
     sa.Column('object_type', sa.String(length=64), nullable=False),
@@ -51,28 +51,28 @@ def upgrade():
     sa.Column('template', sa.String(length=100), nullable=False),
     sa.Column('status', sa.Enum('queued', 'sent', 'outbox', 'failed', name='email_status', native_enum=False, create_constraint=True, length=32), nullable=False),
     sa.Column('attempts', sa.Integer(), nullable=False),
-    sa.Column('created_at', lms.types.UTCDateTime(), nullable=False),
-    sa.Column('sent_at', lms.types.UTCDateTime(), nullable=True),
+    sa.Column('created_at', lms.platform.types.UTCDateTime(), nullable=False),
+    sa.Column('sent_at', lms.platform.types.UTCDateTime(), nullable=True),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_outbox_emails'))
     )
     op.create_table('providers',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('name', sa.String(length=200), nullable=False),
-    sa.Column('created_at', lms.types.UTCDateTime(), nullable=False),
+    sa.Column('created_at', lms.platform.types.UTCDateTime(), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_providers')),
     sa.UniqueConstraint('name', name=op.f('uq_providers_name'))
     )
     op.create_table('trusts',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('name', sa.String(length=200), nullable=False),
-    sa.Column('created_at', lms.types.UTCDateTime(), nullable=False),
+    sa.Column('created_at', lms.platform.types.UTCDateTime(), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_trusts')),
     sa.UniqueConstraint('name', name=op.f('uq_trusts_name'))
     )
     op.create_table('used_tokens',
     sa.Column('token_id', sa.String(length=64), nullable=False),
     sa.Column('purpose', sa.String(length=32), nullable=False),
-    sa.Column('used_at', lms.types.UTCDateTime(), nullable=False),
+    sa.Column('used_at', lms.platform.types.UTCDateTime(), nullable=False),
     sa.PrimaryKeyConstraint('token_id', name=op.f('pk_used_tokens'))
     )
     op.create_table('users',
@@ -80,10 +80,10 @@ def upgrade():
     sa.Column('email', sa.String(length=254), nullable=False),
     sa.Column('name', sa.String(length=200), nullable=False),
     sa.Column('password_hash', sa.String(length=255), nullable=True),
-    sa.Column('email_verified_at', lms.types.UTCDateTime(), nullable=True),
-    sa.Column('deactivated_at', lms.types.UTCDateTime(), nullable=True),
-    sa.Column('last_signed_in_at', lms.types.UTCDateTime(), nullable=True),
-    sa.Column('created_at', lms.types.UTCDateTime(), nullable=False),
+    sa.Column('email_verified_at', lms.platform.types.UTCDateTime(), nullable=True),
+    sa.Column('deactivated_at', lms.platform.types.UTCDateTime(), nullable=True),
+    sa.Column('last_signed_in_at', lms.platform.types.UTCDateTime(), nullable=True),
+    sa.Column('created_at', lms.platform.types.UTCDateTime(), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_users')),
     sa.UniqueConstraint('email', name=op.f('uq_users_email'))
     )
@@ -107,7 +107,7 @@ def upgrade():
     sa.Column('postcode', sa.String(length=10), nullable=False),
     sa.Column('trust_id', sa.Integer(), nullable=False),
     sa.Column('cluster_id', sa.Integer(), nullable=True),
-    sa.Column('created_at', lms.types.UTCDateTime(), nullable=False),
+    sa.Column('created_at', lms.platform.types.UTCDateTime(), nullable=False),
     sa.ForeignKeyConstraint(['cluster_id'], ['clusters.id'], name=op.f('fk_schools_cluster_id_clusters')),
     sa.ForeignKeyConstraint(['trust_id'], ['trusts.id'], name=op.f('fk_schools_trust_id_trusts')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_schools')),
@@ -125,8 +125,8 @@ def upgrade():
     sa.Column('cluster_id', sa.Integer(), nullable=True),
     sa.Column('school_id', sa.Integer(), nullable=True),
     sa.Column('provider_id', sa.Integer(), nullable=True),
-    sa.Column('created_at', lms.types.UTCDateTime(), nullable=False),
-    sa.Column('ended_at', lms.types.UTCDateTime(), nullable=True),
+    sa.Column('created_at', lms.platform.types.UTCDateTime(), nullable=False),
+    sa.Column('ended_at', lms.platform.types.UTCDateTime(), nullable=True),
     sa.CheckConstraint("(role = 'programme_admin' AND trust_id IS NULL AND cluster_id IS NULL AND school_id IS NULL AND provider_id IS NULL) OR (role IN ('central_team', 'trustee') AND trust_id IS NOT NULL AND cluster_id IS NULL AND school_id IS NULL AND provider_id IS NULL) OR (role = 'cluster_lead' AND trust_id IS NOT NULL AND cluster_id IS NOT NULL AND school_id IS NULL AND provider_id IS NULL) OR (role IN ('school_leader', 'tutor') AND trust_id IS NOT NULL AND school_id IS NOT NULL AND cluster_id IS NULL AND provider_id IS NULL) OR (role = 'provider' AND provider_id IS NOT NULL AND trust_id IS NULL AND cluster_id IS NULL AND school_id IS NULL)", name=op.f('ck_memberships_scope_matches_role')),
     sa.ForeignKeyConstraint(['cluster_id'], ['clusters.id'], name=op.f('fk_memberships_cluster_id_clusters')),
     sa.ForeignKeyConstraint(['provider_id'], ['providers.id'], name=op.f('fk_memberships_provider_id_providers')),
@@ -148,8 +148,8 @@ def upgrade():
     sa.Column('school_id', sa.Integer(), nullable=False),
     sa.Column('trust_id', sa.Integer(), nullable=False),
     sa.Column('cluster_id', sa.Integer(), nullable=True),
-    sa.Column('started_at', lms.types.UTCDateTime(), nullable=False),
-    sa.Column('ended_at', lms.types.UTCDateTime(), nullable=True),
+    sa.Column('started_at', lms.platform.types.UTCDateTime(), nullable=False),
+    sa.Column('ended_at', lms.platform.types.UTCDateTime(), nullable=True),
     sa.ForeignKeyConstraint(['cluster_id'], ['clusters.id'], name=op.f('fk_school_affiliations_cluster_id_clusters')),
     sa.ForeignKeyConstraint(['school_id'], ['schools.id'], name=op.f('fk_school_affiliations_school_id_schools')),
     sa.ForeignKeyConstraint(['trust_id'], ['trusts.id'], name=op.f('fk_school_affiliations_trust_id_trusts')),

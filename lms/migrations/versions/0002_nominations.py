@@ -8,7 +8,7 @@ Create Date: 2026-11-22 16:33:05.316394
 from alembic import op
 import sqlalchemy as sa
 
-import lms.types
+import lms.platform.types
 
 
 # revision identifiers, used by Alembic.
@@ -26,7 +26,7 @@ def upgrade():
     sa.Column('subject_type', sa.String(length=40), nullable=False),
     sa.Column('subject_id', sa.Integer(), nullable=False),
     sa.Column('key', sa.String(length=64), nullable=False),
-    sa.Column('sent_at', lms.types.UTCDateTime(), nullable=False),
+    sa.Column('sent_at', lms.platform.types.UTCDateTime(), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_sent_reminders')),
     sa.UniqueConstraint('kind', 'subject_type', 'subject_id', 'key', name=op.f('uq_sent_reminders_kind'))
     )
@@ -42,8 +42,8 @@ def upgrade():
     sa.Column('processed_rows', sa.Integer(), nullable=False),
     sa.Column('imported_rows', sa.Integer(), nullable=False),
     sa.Column('row_errors', sa.JSON(), nullable=False),
-    sa.Column('created_at', lms.types.UTCDateTime(), nullable=False),
-    sa.Column('finished_at', lms.types.UTCDateTime(), nullable=True),
+    sa.Column('created_at', lms.platform.types.UTCDateTime(), nullable=False),
+    sa.Column('finished_at', lms.platform.types.UTCDateTime(), nullable=True),
     sa.ForeignKeyConstraint(['school_id'], ['schools.id'], name=op.f('fk_nomination_imports_school_id_schools')),
     sa.ForeignKeyConstraint(['uploaded_by_id'], ['users.id'], name=op.f('fk_nomination_imports_uploaded_by_id_users')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_nomination_imports'))
@@ -67,15 +67,15 @@ def upgrade():
     sa.Column('status', sa.Enum('submitted', 'approved', 'rejected', 'invited', 'accepted', 'declined', 'expired', 'withdrawn', name='nomination_status', native_enum=False, create_constraint=True, length=32), nullable=False),
     sa.Column('decision_reason', sa.Text(), nullable=True),
     sa.Column('decided_by_id', sa.Integer(), nullable=True),
-    sa.Column('decided_at', lms.types.UTCDateTime(), nullable=True),
-    sa.Column('invited_at', lms.types.UTCDateTime(), nullable=True),
-    sa.Column('invitation_expires_at', lms.types.UTCDateTime(), nullable=True),
+    sa.Column('decided_at', lms.platform.types.UTCDateTime(), nullable=True),
+    sa.Column('invited_at', lms.platform.types.UTCDateTime(), nullable=True),
+    sa.Column('invitation_expires_at', lms.platform.types.UTCDateTime(), nullable=True),
     sa.Column('invitation_version', sa.Integer(), nullable=False),
-    sa.Column('accepted_at', lms.types.UTCDateTime(), nullable=True),
-    sa.Column('privacy_consent_at', lms.types.UTCDateTime(), nullable=True),
-    sa.Column('closed_at', lms.types.UTCDateTime(), nullable=True),
+    sa.Column('accepted_at', lms.platform.types.UTCDateTime(), nullable=True),
+    sa.Column('privacy_consent_at', lms.platform.types.UTCDateTime(), nullable=True),
+    sa.Column('closed_at', lms.platform.types.UTCDateTime(), nullable=True),
     sa.Column('import_id', sa.Integer(), nullable=True),
-    sa.Column('created_at', lms.types.UTCDateTime(), nullable=False),
+    sa.Column('created_at', lms.platform.types.UTCDateTime(), nullable=False),
     sa.CheckConstraint('holds_qts = false OR trn IS NOT NULL', name=op.f('ck_nominations_qts_needs_trn')),
     sa.ForeignKeyConstraint(['decided_by_id'], ['users.id'], name=op.f('fk_nominations_decided_by_id_users')),
     sa.ForeignKeyConstraint(['import_id'], ['nomination_imports.id'], name=op.f('fk_nominations_import_id_nomination_imports')),
@@ -100,10 +100,10 @@ def upgrade():
     sa.Column('trust_id', sa.Integer(), nullable=False),
     sa.Column('pathway', sa.Enum('qts_refresher', 'primary', 'secondary', name='pathway', native_enum=False, create_constraint=True, length=32), nullable=False),
     sa.Column('course_version', sa.String(length=64), nullable=True),
-    sa.Column('opened_at', lms.types.UTCDateTime(), nullable=False),
-    sa.Column('deadline_at', lms.types.UTCDateTime(), nullable=False),
+    sa.Column('opened_at', lms.platform.types.UTCDateTime(), nullable=False),
+    sa.Column('deadline_at', lms.platform.types.UTCDateTime(), nullable=False),
     sa.Column('status', sa.Enum('active', 'passed', 'failed', 'lapsed', 'withdrawn', name='enrolment_status', native_enum=False, create_constraint=True, length=32), nullable=False),
-    sa.Column('closed_at', lms.types.UTCDateTime(), nullable=True),
+    sa.Column('closed_at', lms.platform.types.UTCDateTime(), nullable=True),
     sa.Column('close_reason', sa.Text(), nullable=True),
     sa.ForeignKeyConstraint(['nomination_id'], ['nominations.id'], name=op.f('fk_enrolments_nomination_id_nominations')),
     sa.ForeignKeyConstraint(['school_id'], ['schools.id'], name=op.f('fk_enrolments_school_id_schools')),
@@ -125,7 +125,7 @@ def upgrade():
     sa.Column('days', sa.Integer(), nullable=False),
     sa.Column('reason', sa.Text(), nullable=False),
     sa.Column('granted_by_id', sa.Integer(), nullable=True),
-    sa.Column('created_at', lms.types.UTCDateTime(), nullable=False),
+    sa.Column('created_at', lms.platform.types.UTCDateTime(), nullable=False),
     sa.ForeignKeyConstraint(['enrolment_id'], ['enrolments.id'], name=op.f('fk_deadline_extensions_enrolment_id_enrolments')),
     sa.ForeignKeyConstraint(['granted_by_id'], ['users.id'], name=op.f('fk_deadline_extensions_granted_by_id_users')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_deadline_extensions'))

@@ -8,7 +8,7 @@ Create Date: 2026-11-22 16:53:09.985693
 from alembic import op
 import sqlalchemy as sa
 
-import lms.types
+import lms.platform.types
 
 
 # revision identifiers, used by Alembic.
@@ -29,7 +29,7 @@ def upgrade():
     sa.Column('target_minutes', sa.Integer(), nullable=False),
     sa.Column('total_minutes', sa.Integer(), nullable=False),
     sa.Column('is_current', sa.Boolean(), nullable=False),
-    sa.Column('loaded_at', lms.types.UTCDateTime(), nullable=False),
+    sa.Column('loaded_at', lms.platform.types.UTCDateTime(), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_course_versions')),
     sa.UniqueConstraint('pathway', 'version', name=op.f('uq_course_versions_pathway'))
     )
@@ -85,9 +85,9 @@ def upgrade():
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('enrolment_id', sa.Integer(), nullable=False),
     sa.Column('lesson_id', sa.Integer(), nullable=False),
-    sa.Column('started_at', lms.types.UTCDateTime(), nullable=False),
-    sa.Column('last_seen_at', lms.types.UTCDateTime(), nullable=False),
-    sa.Column('completed_at', lms.types.UTCDateTime(), nullable=True),
+    sa.Column('started_at', lms.platform.types.UTCDateTime(), nullable=False),
+    sa.Column('last_seen_at', lms.platform.types.UTCDateTime(), nullable=False),
+    sa.Column('completed_at', lms.platform.types.UTCDateTime(), nullable=True),
     sa.Column('seconds_spent', sa.Integer(), nullable=False),
     sa.ForeignKeyConstraint(['enrolment_id'], ['enrolments.id'], name=op.f('fk_lesson_progress_enrolment_id_enrolments')),
     sa.ForeignKeyConstraint(['lesson_id'], ['lessons.id'], name=op.f('fk_lesson_progress_lesson_id_lessons')),

@@ -8,7 +8,7 @@ Create Date: 2026-11-22 17:46:10.872731
 from alembic import op
 import sqlalchemy as sa
 
-import lms.types
+import lms.platform.types
 
 
 # revision identifiers, used by Alembic.
@@ -35,7 +35,7 @@ def upgrade():
     sa.Column('scenario', sa.Text(), nullable=True),
     sa.Column('options', sa.JSON(), nullable=False),
     sa.Column('is_current', sa.Boolean(), nullable=False),
-    sa.Column('loaded_at', lms.types.UTCDateTime(), nullable=False),
+    sa.Column('loaded_at', lms.platform.types.UTCDateTime(), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_item_versions')),
     sa.UniqueConstraint('key', 'version', name=op.f('uq_item_versions_key'))
     )
@@ -50,7 +50,7 @@ def upgrade():
     sa.Column('value', sa.Integer(), nullable=False),
     sa.Column('reason', sa.Text(), nullable=False),
     sa.Column('granted_by_id', sa.Integer(), nullable=True),
-    sa.Column('created_at', lms.types.UTCDateTime(), nullable=False),
+    sa.Column('created_at', lms.platform.types.UTCDateTime(), nullable=False),
     sa.ForeignKeyConstraint(['enrolment_id'], ['enrolments.id'], name=op.f('fk_assessment_adjustments_enrolment_id_enrolments')),
     sa.ForeignKeyConstraint(['granted_by_id'], ['users.id'], name=op.f('fk_assessment_adjustments_granted_by_id_users')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_assessment_adjustments'))
@@ -64,9 +64,9 @@ def upgrade():
     sa.Column('number', sa.Integer(), nullable=False),
     sa.Column('seed', sa.BigInteger(), nullable=False),
     sa.Column('status', sa.Enum('in_progress', 'submitted', name='attempt_status', native_enum=False, create_constraint=True, length=32), nullable=False),
-    sa.Column('started_at', lms.types.UTCDateTime(), nullable=False),
-    sa.Column('deadline_at', lms.types.UTCDateTime(), nullable=False),
-    sa.Column('submitted_at', lms.types.UTCDateTime(), nullable=True),
+    sa.Column('started_at', lms.platform.types.UTCDateTime(), nullable=False),
+    sa.Column('deadline_at', lms.platform.types.UTCDateTime(), nullable=False),
+    sa.Column('submitted_at', lms.platform.types.UTCDateTime(), nullable=True),
     sa.Column('auto_submitted', sa.Boolean(), nullable=False),
     sa.Column('correct', sa.Integer(), nullable=True),
     sa.Column('total', sa.Integer(), nullable=False),
@@ -89,8 +89,8 @@ def upgrade():
     sa.Column('correct', sa.Integer(), nullable=True),
     sa.Column('total', sa.Integer(), nullable=False),
     sa.Column('passed', sa.Boolean(), nullable=True),
-    sa.Column('created_at', lms.types.UTCDateTime(), nullable=False),
-    sa.Column('submitted_at', lms.types.UTCDateTime(), nullable=True),
+    sa.Column('created_at', lms.platform.types.UTCDateTime(), nullable=False),
+    sa.Column('submitted_at', lms.platform.types.UTCDateTime(), nullable=True),
     sa.ForeignKeyConstraint(['enrolment_id'], ['enrolments.id'], name=op.f('fk_formative_results_enrolment_id_enrolments')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_formative_results'))
     )
@@ -104,7 +104,7 @@ def upgrade():
     sa.Column('item_version_id', sa.Integer(), nullable=False),
     sa.Column('option_order', sa.JSON(), nullable=False),
     sa.Column('selected', sa.JSON(), nullable=True),
-    sa.Column('saved_at', lms.types.UTCDateTime(), nullable=True),
+    sa.Column('saved_at', lms.platform.types.UTCDateTime(), nullable=True),
     sa.Column('is_correct', sa.Boolean(), nullable=True),
     sa.ForeignKeyConstraint(['attempt_id'], ['attempts.id'], name=op.f('fk_attempt_items_attempt_id_attempts')),
     sa.ForeignKeyConstraint(['item_version_id'], ['item_versions.id'], name=op.f('fk_attempt_items_item_version_id_item_versions')),

@@ -8,7 +8,7 @@ Create Date: 2026-11-24 02:23:58.747944
 from alembic import op
 import sqlalchemy as sa
 
-import lms.types
+import lms.platform.types
 
 
 # revision identifiers, used by Alembic.
@@ -24,8 +24,8 @@ def upgrade():
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('public_key_multibase', sa.String(length=64), nullable=False),
     sa.Column('private_key_encrypted', sa.LargeBinary(), nullable=True),
-    sa.Column('created_at', lms.types.UTCDateTime(), nullable=False),
-    sa.Column('retired_at', lms.types.UTCDateTime(), nullable=True),
+    sa.Column('created_at', lms.platform.types.UTCDateTime(), nullable=False),
+    sa.Column('retired_at', lms.platform.types.UTCDateTime(), nullable=True),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_issuer_keys')),
     sa.UniqueConstraint('public_key_multibase', name=op.f('uq_issuer_keys_public_key_multibase'))
     )
@@ -37,8 +37,8 @@ def upgrade():
     sa.Column('bits', sa.LargeBinary(), nullable=False),
     sa.Column('used', sa.Integer(), nullable=False),
     sa.Column('credential', sa.Text(), nullable=True),
-    sa.Column('changed_at', lms.types.UTCDateTime(), nullable=False),
-    sa.Column('published_at', lms.types.UTCDateTime(), nullable=True),
+    sa.Column('changed_at', lms.platform.types.UTCDateTime(), nullable=False),
+    sa.Column('published_at', lms.platform.types.UTCDateTime(), nullable=True),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_status_lists')),
     sa.UniqueConstraint('public_id', name=op.f('uq_status_lists_public_id'))
     )
@@ -47,8 +47,8 @@ def upgrade():
     sa.Column('trust_id', sa.Integer(), nullable=False),
     sa.Column('provider_id', sa.Integer(), nullable=False),
     sa.Column('granted_by_id', sa.Integer(), nullable=True),
-    sa.Column('granted_at', lms.types.UTCDateTime(), nullable=False),
-    sa.Column('revoked_at', lms.types.UTCDateTime(), nullable=True),
+    sa.Column('granted_at', lms.platform.types.UTCDateTime(), nullable=False),
+    sa.Column('revoked_at', lms.platform.types.UTCDateTime(), nullable=True),
     sa.Column('revoked_by_id', sa.Integer(), nullable=True),
     sa.ForeignKeyConstraint(['granted_by_id'], ['users.id'], name=op.f('fk_provider_access_granted_by_id_users')),
     sa.ForeignKeyConstraint(['provider_id'], ['providers.id'], name=op.f('fk_provider_access_provider_id_providers')),
@@ -68,9 +68,9 @@ def upgrade():
     sa.Column('prefix', sa.String(length=16), nullable=False),
     sa.Column('secret_hash', sa.String(length=64), nullable=False),
     sa.Column('created_by_id', sa.Integer(), nullable=True),
-    sa.Column('created_at', lms.types.UTCDateTime(), nullable=False),
-    sa.Column('last_used_at', lms.types.UTCDateTime(), nullable=True),
-    sa.Column('revoked_at', lms.types.UTCDateTime(), nullable=True),
+    sa.Column('created_at', lms.platform.types.UTCDateTime(), nullable=False),
+    sa.Column('last_used_at', lms.platform.types.UTCDateTime(), nullable=True),
+    sa.Column('revoked_at', lms.platform.types.UTCDateTime(), nullable=True),
     sa.ForeignKeyConstraint(['created_by_id'], ['users.id'], name=op.f('fk_provider_api_keys_created_by_id_users')),
     sa.ForeignKeyConstraint(['provider_id'], ['providers.id'], name=op.f('fk_provider_api_keys_provider_id_providers')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_provider_api_keys')),
@@ -89,12 +89,12 @@ def upgrade():
     sa.Column('pathway', sa.Enum('qts_refresher', 'primary', 'secondary', name='pathway', native_enum=False, create_constraint=True, length=32), nullable=False),
     sa.Column('phase', sa.Enum('primary', 'secondary', name='tutoring_phase', native_enum=False, create_constraint=True, length=32), nullable=False),
     sa.Column('course_version', sa.String(length=64), nullable=False),
-    sa.Column('passed_at', lms.types.UTCDateTime(), nullable=False),
-    sa.Column('issued_at', lms.types.UTCDateTime(), nullable=False),
-    sa.Column('valid_from', lms.types.UTCDateTime(), nullable=False),
-    sa.Column('valid_until', lms.types.UTCDateTime(), nullable=False),
+    sa.Column('passed_at', lms.platform.types.UTCDateTime(), nullable=False),
+    sa.Column('issued_at', lms.platform.types.UTCDateTime(), nullable=False),
+    sa.Column('valid_from', lms.platform.types.UTCDateTime(), nullable=False),
+    sa.Column('valid_until', lms.platform.types.UTCDateTime(), nullable=False),
     sa.Column('status', sa.Enum('active', 'suspended', 'revoked', 'expired', name='endorsement_status', native_enum=False, create_constraint=True, length=32), nullable=False),
-    sa.Column('status_changed_at', lms.types.UTCDateTime(), nullable=True),
+    sa.Column('status_changed_at', lms.platform.types.UTCDateTime(), nullable=True),
     sa.Column('status_reason', sa.Text(), nullable=True),
     sa.Column('status_list_id', sa.Integer(), nullable=False),
     sa.Column('status_index', sa.Integer(), nullable=False),
@@ -122,7 +122,7 @@ def upgrade():
     sa.Column('endorsement_id', sa.Integer(), nullable=False),
     sa.Column('provider_id', sa.Integer(), nullable=False),
     sa.Column('api_key_id', sa.Integer(), nullable=True),
-    sa.Column('checked_at', lms.types.UTCDateTime(), nullable=False),
+    sa.Column('checked_at', lms.platform.types.UTCDateTime(), nullable=False),
     sa.ForeignKeyConstraint(['api_key_id'], ['provider_api_keys.id'], name=op.f('fk_verification_checks_api_key_id_provider_api_keys')),
     sa.ForeignKeyConstraint(['endorsement_id'], ['endorsements.id'], name=op.f('fk_verification_checks_endorsement_id_endorsements')),
     sa.ForeignKeyConstraint(['provider_id'], ['providers.id'], name=op.f('fk_verification_checks_provider_id_providers')),

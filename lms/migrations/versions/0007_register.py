@@ -8,7 +8,7 @@ Create Date: 2026-11-24 03:15:44.257427
 from alembic import op
 import sqlalchemy as sa
 
-import lms.types
+import lms.platform.types
 
 
 # revision identifiers, used by Alembic.
@@ -26,12 +26,12 @@ def upgrade():
     sa.Column('user_id', sa.Integer(), nullable=False),
     sa.Column('subject', sa.String(length=200), nullable=False),
     sa.Column('status', sa.Enum('approved', 'pending', 'suspended', 'removed', name='register_status', native_enum=False, create_constraint=True, length=32), nullable=False),
-    sa.Column('status_since', lms.types.UTCDateTime(), nullable=False),
+    sa.Column('status_since', lms.platform.types.UTCDateTime(), nullable=False),
     sa.Column('reasons', sa.JSON(), nullable=False),
     sa.Column('next_due_on', sa.Date(), nullable=True),
     sa.Column('added_by_id', sa.Integer(), nullable=True),
-    sa.Column('added_at', lms.types.UTCDateTime(), nullable=False),
-    sa.Column('removed_at', lms.types.UTCDateTime(), nullable=True),
+    sa.Column('added_at', lms.platform.types.UTCDateTime(), nullable=False),
+    sa.Column('removed_at', lms.platform.types.UTCDateTime(), nullable=True),
     sa.Column('removed_by_id', sa.Integer(), nullable=True),
     sa.Column('removed_reason', sa.Text(), nullable=True),
     sa.ForeignKeyConstraint(['added_by_id'], ['users.id'], name=op.f('fk_register_entries_added_by_id_users')),
@@ -54,7 +54,7 @@ def upgrade():
     sa.Column('status_check_months', sa.Integer(), nullable=False),
     sa.Column('training_months', sa.Integer(), nullable=False),
     sa.Column('updated_by_id', sa.Integer(), nullable=True),
-    sa.Column('updated_at', lms.types.UTCDateTime(), nullable=False),
+    sa.Column('updated_at', lms.platform.types.UTCDateTime(), nullable=False),
     sa.ForeignKeyConstraint(['trust_id'], ['trusts.id'], name=op.f('fk_register_policies_trust_id_trusts')),
     sa.ForeignKeyConstraint(['updated_by_id'], ['users.id'], name=op.f('fk_register_policies_updated_by_id_users')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_register_policies')),
@@ -79,7 +79,7 @@ def upgrade():
     sa.Column('risk_decision_on', sa.Date(), nullable=True),
     sa.Column('risk_decision_by', sa.String(length=200), nullable=True),
     sa.Column('recorded_by_id', sa.Integer(), nullable=True),
-    sa.Column('recorded_at', lms.types.UTCDateTime(), nullable=False),
+    sa.Column('recorded_at', lms.platform.types.UTCDateTime(), nullable=False),
     sa.ForeignKeyConstraint(['recorded_by_id'], ['users.id'], name=op.f('fk_dbs_checks_recorded_by_id_users')),
     sa.ForeignKeyConstraint(['school_id'], ['schools.id'], name=op.f('fk_dbs_checks_school_id_schools')),
     sa.ForeignKeyConstraint(['trust_id'], ['trusts.id'], name=op.f('fk_dbs_checks_trust_id_trusts')),
@@ -109,7 +109,7 @@ def upgrade():
     sa.Column('completed_on', sa.Date(), nullable=False),
     sa.Column('course', sa.String(length=200), nullable=False),
     sa.Column('recorded_by_id', sa.Integer(), nullable=True),
-    sa.Column('recorded_at', lms.types.UTCDateTime(), nullable=False),
+    sa.Column('recorded_at', lms.platform.types.UTCDateTime(), nullable=False),
     sa.ForeignKeyConstraint(['recorded_by_id'], ['users.id'], name=op.f('fk_safeguarding_training_recorded_by_id_users')),
     sa.ForeignKeyConstraint(['school_id'], ['schools.id'], name=op.f('fk_safeguarding_training_school_id_schools')),
     sa.ForeignKeyConstraint(['trust_id'], ['trusts.id'], name=op.f('fk_safeguarding_training_trust_id_trusts')),
@@ -126,7 +126,7 @@ def upgrade():
     sa.Column('checked_on', sa.Date(), nullable=False),
     sa.Column('checked_by_id', sa.Integer(), nullable=True),
     sa.Column('result', sa.Enum('no_new_information', 'new_information', name='status_check_result', native_enum=False, create_constraint=True, length=32), nullable=False),
-    sa.Column('recorded_at', lms.types.UTCDateTime(), nullable=False),
+    sa.Column('recorded_at', lms.platform.types.UTCDateTime(), nullable=False),
     sa.ForeignKeyConstraint(['checked_by_id'], ['users.id'], name=op.f('fk_dbs_status_checks_checked_by_id_users')),
     sa.ForeignKeyConstraint(['dbs_check_id'], ['dbs_checks.id'], name=op.f('fk_dbs_status_checks_dbs_check_id_dbs_checks')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_dbs_status_checks'))

@@ -8,7 +8,7 @@ Create Date: 2026-12-01 16:09:37.816129
 from alembic import op
 import sqlalchemy as sa
 
-import lms.types
+import lms.platform.types
 
 
 # revision identifiers, used by Alembic.
@@ -24,8 +24,8 @@ def upgrade():
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('user_id', sa.Integer(), nullable=False),
     sa.Column('code_hash', sa.String(length=64), nullable=False),
-    sa.Column('created_at', lms.types.UTCDateTime(), nullable=False),
-    sa.Column('used_at', lms.types.UTCDateTime(), nullable=True),
+    sa.Column('created_at', lms.platform.types.UTCDateTime(), nullable=False),
+    sa.Column('used_at', lms.platform.types.UTCDateTime(), nullable=True),
     sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_recovery_codes_user_id_users')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_recovery_codes')),
     sa.UniqueConstraint('user_id', 'code_hash', name=op.f('uq_recovery_codes_user_id'))
@@ -35,7 +35,7 @@ def upgrade():
 
     with op.batch_alter_table('users', schema=None) as batch_op:
         batch_op.add_column(sa.Column('totp_secret_encrypted', sa.LargeBinary(), nullable=True))
-        batch_op.add_column(sa.Column('two_factor_enabled_at', lms.types.UTCDateTime(), nullable=True))
+        batch_op.add_column(sa.Column('two_factor_enabled_at', lms.platform.types.UTCDateTime(), nullable=True))
         batch_op.add_column(sa.Column('totp_last_step', sa.Integer(), nullable=True))
 
     # ### end Alembic commands ###

@@ -1,0 +1,76 @@
+"""What every page's header shows: the navigation and the training window."""
+
+from __future__ import annotations
+
+from flask_login import current_user
+
+from lms.accounts.models import Role
+
+
+def training_window():
+    """A tutor's open enrolment, so every page can show the days left."""
+    from flask import has_request_context
+
+    if not has_request_context() or not current_user.is_authenticated:
+        return None
+    if not current_user.has_role(Role.TUTOR):
+        return None
+    from lms.programme.queries import active_enrolment
+
+    return active_enrolment(current_user)
+
+
+def navigation() -> list[tuple[str, str]]:
+    """The links in the header for the signed-in user's roles."""
+    from flask import has_request_context, url_for
+
+    if not has_request_context():
+        return []
+    if not current_user.is_authenticated:
+        return [("Sign in", url_for("lms.sign_in"))]
+    items = [("Home", url_for("lms.home"))]
+    if current_user.has_role(Role.PROGRAMME_ADMIN):
+        items += [("Trusts", url_for("lms.trusts")),
+                  ("Programme dashboard", url_for("lms.programme_dashboard")),
+                  ("Outbox", url_for("lms.outbox"))]
+    for membership in current_user.memberships:
+        if membership.role in (Role.CENTRAL_TEAM, Role.TRUSTEE) and membership.trust_id:
+            items.append(
+                (membership.trust.name, url_for("lms.trust", trust_id=membership.trust_id))
+            )
+    items += _dashboard_links()
+    items += [("Account", url_for("lms.account"))]
+    seen: set[str] = set()
+    unique = []
+    for label, href in items:
+        if href not in seen:
+            seen.add(href)
+            unique.append((label, href))
+    return unique
+
+
+def _dashboard_links() -> list[tuple[str, str]]:
+    """A trust's dashboard for its central team, trustees and cluster leads, a school's for
+    its leaders; named after the trust or school only when someone has more than one."""
+    from flask import url_for
+
+    boards = []
+    for membership in current_user.memberships:
+        if membership.role in (Role.CENTRAL_TEAM, Role.TRUSTEE, Role.CLUSTER_LEAD) \
+                and membership.trust_id:
+            boards.append((membership, url_for("lms.trust_dashboard",
+                                               trust_id=membership.trust_id)))
+        elif membership.role == Role.SCHOOL_LEADER and membership.school_id:
+            boards.append((membership, url_for("lms.school_dashboard",
+                                               school_id=membership.school_id)))
+    if len({href for _, href in boards}) == 1:
+        return [("Dashboard", boards[0][1])]
+    return [(f"{(m.school if m.role == Role.SCHOOL_LEADER else m.trust).name} dashboard", href)
+            for m, href in boards]
+
+
+
+def init_app(app) -> None:
+    @app.context_processor
+    def _template_globals():
+        return {"Role": Role, "nav_items": navigation(), "training_window": training_window()}

@@ -1,0 +1,26 @@
+"""Each person's home page."""
+
+from __future__ import annotations
+
+from flask import render_template
+from flask_login import current_user
+
+from lms.platform.authz import Access, access
+from lms.platform.extensions import db
+from lms.platform.web import bp
+
+# --- home and accounts --------------------------------------------------------------------
+
+
+@bp.get("/")
+@access(Access.PUBLIC)
+def home():
+    if not current_user.is_authenticated:
+        return render_template("lms/landing.html")
+    from lms.home.tutor import next_step
+
+    step = next_step(current_user)
+    if step is not None:
+        db.session.commit()  # the course version is pinned at first use, as on the course page
+    return render_template("lms/home.html", step=step)
+

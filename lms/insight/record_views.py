@@ -1,0 +1,67 @@
+"""Lists and records that bring a tutor's training, results and endorsement together."""
+
+from __future__ import annotations
+
+from flask import render_template
+from flask_login import current_user
+
+from assessments.attempts.forms import AdjustmentForm
+from lms.organisations.models import School, Trust
+from lms.platform.authz import Access, Action, access, can, require
+from lms.platform.extensions import db
+from lms.platform.forms import RequiredReasonForm
+from lms.platform.web import bp
+from lms.programme import queries
+from lms.programme.forms import (
+    ExtendDeadlineForm,
+)
+from lms.programme.models import Enrolment
+
+
+@bp.get("/schools/<int:school_id>/nominations")
+@access(Access.SIGNED_IN)
+def school_nominations(school_id: int):
+    school = require(Action.VIEW, db.session.get(School, school_id))
+    rows = queries.pipeline(school=school)
+    return render_template(
+        "lms/school_nominations.html",
+        school=school,
+        rows=rows,
+        progress=_progress_of(rows),
+        can_nominate=can(current_user, Action.NOMINATE, school),
+    )
+
+
+def _progress_of(rows) -> dict:
+    from courses.queries import progress_summaries
+
+    return progress_summaries([r.enrolment.id for r in rows if r.enrolment is not None])
+
+
+@bp.get("/trusts/<int:trust_id>/tutors")
+@access(Access.SIGNED_IN)
+def trust_tutors(trust_id: int):
+    trust = require(Action.VIEW, db.session.get(Trust, trust_id))
+    rows = queries.pipeline(trust=trust)
+    return render_template("lms/school_nominations.html", trust=trust, school=None, rows=rows,
+                           progress=_progress_of(rows), can_nominate=False)
+
+
+@bp.get("/enrolments/<int:enrolment_id>")
+@access(Access.SIGNED_IN)
+def enrolment(enrolment_id: int):
+    enrolment = require(Action.VIEW, db.session.get(Enrolment, enrolment_id))
+    from assessments.attempts.models import Adjustment
+    from credentials.endorsements.queries import endorsement_for
+
+    return render_template(
+        "lms/enrolment.html",
+        enrolment=enrolment,
+        endorsement=endorsement_for(enrolment.id),
+        can_decide=can(current_user, Action.DECIDE, enrolment),
+        extend_form=ExtendDeadlineForm(prefix="extend"),
+        withdraw_form=RequiredReasonForm(prefix="withdraw"),
+        adjust_form=AdjustmentForm(prefix="adjust"),
+        adjustments=db.session.query(Adjustment).filter_by(enrolment_id=enrolment.id).all(),
+    )
+

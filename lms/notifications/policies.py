@@ -1,0 +1,13 @@
+"""Outbox emails: programme admins only."""
+
+from __future__ import annotations
+
+from lms.accounts.models import User
+from lms.notifications.models import OutboxEmail
+from lms.platform.authz import Action, policy
+
+
+@policy(OutboxEmail)
+def _outbox_email(user: User, action: Action, email: OutboxEmail) -> bool:
+    return False
+
