@@ -54,11 +54,12 @@ def prepare() -> list[tuple[str, int]]:
     from courses.models import LessonProgress
     from courses.services import load_content
     from lms import create_app
-    from lms.accounts.models import Role, User
+    from lms.accounts.models import User
     from lms.organisations import services
     from lms.organisations.models import Membership
     from lms.platform import clock
     from lms.platform.extensions import db
+    from lms.platform.roles import Role
     from lms.programme.models import (
         Enrolment,
         EnrolmentStatus,

@@ -46,12 +46,12 @@ def prepare(url: str, scale, *, reuse: bool) -> tuple[object, dict, str, float |
     from flask import url_for
     from sqlalchemy import func, select, text
 
-    from lms.accounts.models import Role
     from lms.insight import pipeline
     from lms.insight.models import PipelineRecord
     from lms.insight.synthetic import generate
     from lms.organisations.models import Membership, School
     from lms.platform.extensions import db
+    from lms.platform.roles import Role
 
     ensure_database(url)
     # Pages never rebuild during the run: the beat keeps records fresh in production.

@@ -7,11 +7,11 @@ from flask_login import current_user
 
 from courses import bp, services
 from courses.models import CourseVersion, Lesson, Resource
-from lms.accounts.models import Role
 from lms.platform.authz import Access, Action, access, require
 from lms.platform.errors import DomainError
 from lms.platform.extensions import db
 from lms.platform.forms import Form
+from lms.platform.roles import Role
 from lms.programme import queries as lms_queries
 from lms.programme.models import Enrolment
 

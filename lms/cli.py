@@ -37,8 +37,8 @@ def verify_audit() -> None:
 @click.password_option()
 def create_admin(email: str, name: str, password: str) -> None:
     """Create a programme admin who can sign in straight away."""
-    from lms.accounts.models import Role
     from lms.platform import clock
+    from lms.platform.roles import Role
 
     try:
         user = accounts.create_user(email, name, actor=None, password=password)

@@ -9,11 +9,12 @@ import click
 from sqlalchemy import select
 
 from lms.accounts import services as accounts
-from lms.accounts.models import Role, User
+from lms.accounts.models import User
 from lms.organisations import people, services
 from lms.organisations.models import Phase, Trust
 from lms.platform import clock
 from lms.platform.extensions import db
+from lms.platform.roles import Role
 from lms.programme import window
 
 DEMO_TRUST = "Northern Lights Learning Trust"

@@ -11,9 +11,9 @@ from assessments.bank.services import load_bank
 from courses.services import load_content
 from credentials.endorsements.services import issue_endorsement
 from credentials.register import services as register
-from lms.accounts.models import Role
 from lms.demo import days_ago, revisit_every_lesson, sit_assessment, study
 from lms.insight import pipeline
+from lms.platform.roles import Role
 from lms.programme import nominations, window
 from tests import snapshots
 from tests.factories import (

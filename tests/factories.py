@@ -5,12 +5,13 @@ from __future__ import annotations
 import itertools
 
 from lms.accounts import services as accounts
-from lms.accounts.models import Role, User
+from lms.accounts.models import User
 from lms.accounts.security import hash_password
 from lms.organisations import people, services
 from lms.organisations.models import Cluster, Membership, Phase, Provider, School, Trust
 from lms.platform import clock
 from lms.platform.extensions import db
+from lms.platform.roles import Role
 
 _counter = itertools.count(1)
 _HASHES: dict[str, str] = {}

@@ -10,12 +10,13 @@ import pytest
 from sqlalchemy import func, select
 
 from lms.accounts import services as accounts
-from lms.accounts.models import Role, UsedToken, User
+from lms.accounts.models import UsedToken, User
 from lms.notifications.models import OutboxEmail
 from lms.organisations import people
 from lms.organisations.models import Membership
 from lms.platform import clock
 from lms.platform.errors import DomainError, TokenInvalid
+from lms.platform.roles import Role
 from tests.conftest import TEST_PASSWORD, complete_second_factor
 from tests.factories import make_member, make_school, make_trust, make_user
 

@@ -20,11 +20,11 @@ from assessments.bank.models import ItemVersion
 from assessments.bank.services import load_bank
 from assessments.checks.services import start_check, submit_check
 from courses.services import complete_lesson, course_progress, load_content
-from lms.accounts.models import Role
 from lms.audit.models import AuditEntry
 from lms.notifications.models import OutboxEmail
 from lms.platform import clock
 from lms.platform.errors import DomainError
+from lms.platform.roles import Role
 from lms.programme.models import EnrolmentStatus
 from tests.factories import make_enrolment, make_member
 

@@ -14,13 +14,13 @@ from sqlalchemy import select
 from credentials.endorsements.models import Endorsement
 from credentials.endorsements.services import suspend_endorsement
 from credentials.register import services as register
-from lms.accounts.models import Role
 from lms.audit import services as audit
 from lms.audit.models import AuditEntry
 from lms.audit.services import Ref
 from lms.demo import days_ago
 from lms.insight import audit_log, dashboards, reports
 from lms.platform.errors import DomainError
+from lms.platform.roles import Role
 from lms.programme import window
 from tests import test_dashboards
 from tests.factories import make_member, make_trust

@@ -15,9 +15,9 @@ from courses.services import (
     pin_course_version,
     view_lesson,
 )
-from lms.accounts.models import Role
 from lms.platform import clock
 from lms.platform.errors import DomainError
+from lms.platform.roles import Role
 from lms.programme.models import EnrolmentStatus, Pathway
 from tests.content_factory import edit_lesson, write_content
 from tests.factories import make_enrolment, make_member, make_school

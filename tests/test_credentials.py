@@ -20,11 +20,11 @@ from credentials.endorsements.verify import (
     keys_from_did_document,
     verify_credential,
 )
-from lms.accounts.models import Role
 from lms.audit.models import AuditEntry
 from lms.notifications.models import OutboxEmail
 from lms.platform import clock
 from lms.platform.errors import DomainError, InvalidTransition
+from lms.platform.roles import Role
 from lms.programme.models import EnrolmentStatus
 from tests.factories import make_endorsement, make_enrolment, make_member, make_school
 

@@ -19,7 +19,6 @@ from sqlalchemy import select
 
 from credentials.register import derivation
 from credentials.register import services as register
-from lms.accounts.models import Role
 from lms.audit.models import AuditEntry
 from lms.insight import dashboards, nudges, pipeline, scopes
 from lms.insight import views as dashboard_views
@@ -28,6 +27,7 @@ from lms.notifications.models import OutboxEmail
 from lms.platform import clock
 from lms.platform.errors import DomainError
 from lms.platform.extensions import db
+from lms.platform.roles import Role
 from lms.programme import nominations
 from lms.programme.models import Nomination, SentReminder
 from tests import downloads

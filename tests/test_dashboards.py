@@ -11,13 +11,13 @@ from sqlalchemy import delete, func, select
 from credentials.endorsements.models import Endorsement
 from credentials.endorsements.services import suspend_endorsement
 from credentials.register import services as register
-from lms.accounts.models import Role
 from lms.demo import study
 from lms.insight import action_lists, dashboards, figures, pipeline, scopes
 from lms.insight.models import PipelineBuild, PipelineRecord, PipelineStage
 from lms.insight.pipeline import AttemptFacts, stage_of
 from lms.insight.scopes import Filters
 from lms.platform import clock
+from lms.platform.roles import Role
 from lms.programme import nominations, window
 from lms.programme.models import EnrolmentStatus, Pathway, TutoringPhase
 from lms.programme.models import NominationStatus as N

@@ -62,8 +62,8 @@ FRIENDLY = ("The service is briefly unavailable", "Nothing you had saved is lost
 def build_world(app, *, tutors: int) -> SimpleNamespace:
     """A trust (no approval step), a school, its leader, and tutors whose course and checks
     are done, so each can start the assessment."""
-    from lms.accounts.models import Role
     from lms.platform.extensions import db
+    from lms.platform.roles import Role
     from tests.factories import make_enrolment, make_member, make_school, make_trust
     from tests.test_assessments import _finish_course
 

@@ -5,7 +5,7 @@ import math
 import pytest
 
 from assessments.attempts.analysis import Response, item_statistics, paper_difficulty
-from lms.accounts.models import Role
+from lms.platform.roles import Role
 from tests.factories import make_member
 
 

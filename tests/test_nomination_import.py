@@ -5,8 +5,8 @@ import io
 import pytest
 from sqlalchemy import select
 
-from lms.accounts.models import Role
 from lms.platform.errors import DomainError
+from lms.platform.roles import Role
 from lms.programme.imports import CSV_COLUMNS, check_rows, read_rows
 from lms.programme.models import ImportStatus, Nomination, NominationImport
 from tests.factories import make_member, make_nomination, make_school

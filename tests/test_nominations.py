@@ -3,12 +3,12 @@
 import pytest
 from sqlalchemy import select
 
-from lms.accounts.models import Role
 from lms.audit.models import AuditEntry
 from lms.notifications.models import OutboxEmail
 from lms.organisations.services import set_nomination_approval
 from lms.platform import clock
 from lms.platform.errors import DomainError, InvalidTransition, TokenInvalid
+from lms.platform.roles import Role
 from lms.programme.models import (
     Enrolment,
     EnrolmentStatus,

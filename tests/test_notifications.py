@@ -2,10 +2,10 @@ from types import SimpleNamespace
 
 from sqlalchemy import select
 
-from lms.accounts.models import Role
 from lms.notifications.models import EmailStatus, OutboxEmail
 from lms.notifications.services import deliver, send_email
 from lms.platform.extensions import db
+from lms.platform.roles import Role
 from tests.factories import make_member
 
 
@@ -62,7 +62,7 @@ def _fake_smtp(app, monkeypatch) -> list:
         def send_message(self, message):
             sent.append(message["To"])
 
-    monkeypatch.setattr("lms.notifications.smtplib.SMTP", FakeSMTP)
+    monkeypatch.setattr("lms.notifications.services.smtplib.SMTP", FakeSMTP)
     monkeypatch.setitem(app.config, "MAIL_SERVER", "smtp.example")
     return sent
 

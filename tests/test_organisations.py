@@ -7,11 +7,11 @@ import re
 import pytest
 from sqlalchemy import func, select
 
-from lms.accounts.models import Role
 from lms.audit.models import AuditEntry
 from lms.organisations import people, services
 from lms.organisations.models import Membership, Phase, School, SchoolAffiliation
 from lms.platform.errors import DomainError
+from lms.platform.roles import Role
 from tests.factories import (
     make_cluster,
     make_member,

@@ -7,12 +7,13 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from lms.accounts import services as accounts
-from lms.accounts.models import Role, User
+from lms.accounts.models import User
 from lms.audit.models import AuditEntry
 from lms.notifications.models import OutboxEmail
 from lms.organisations import people
 from lms.organisations.models import Membership
 from lms.platform.errors import DomainError
+from lms.platform.roles import Role
 from tests.factories import (
     make_cluster,
     make_member,

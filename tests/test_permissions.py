@@ -30,11 +30,12 @@ from credentials.register.models import (
     SafeguardingTraining,
     register_entry_schools,
 )
-from lms.accounts.models import Role, User
+from lms.accounts.models import User
 from lms.audit.models import AuditEntry
 from lms.notifications.models import OutboxEmail
 from lms.organisations.models import Cluster, Membership, School, Trust
 from lms.platform import clock
+from lms.platform.roles import Role
 from lms.programme.models import Enrolment, NominationImport
 from tests.content_factory import write_content
 from tests.factories import (

@@ -42,13 +42,14 @@ from credentials.register.models import (
     RegisterStatus,
     SafeguardingTraining,
 )
-from lms.accounts.models import Role, User
+from lms.accounts.models import User
 from lms.accounts.services import erased_email
 from lms.audit import services as audit
 from lms.audit.models import AuditEntry
 from lms.notifications.models import OutboxEmail
 from lms.organisations.models import Membership, School, Trust
 from lms.platform.errors import DomainError
+from lms.platform.roles import Role
 from lms.privacy.services import (
     ERASED_NAME,
     ERASED_TRN,

@@ -15,11 +15,11 @@ from credentials.register import derivation
 from credentials.register import services as register
 from credentials.register.derivation import DbsFact, EndorsementFact, Facts, derive
 from credentials.register.models import DbsCheck, RegisterEntry, RegisterStatus, RiskDecision
-from lms.accounts.models import Role
 from lms.audit.models import AuditEntry
 from lms.notifications.models import OutboxEmail
 from lms.platform import clock
 from lms.platform.errors import DomainError
+from lms.platform.roles import Role
 from tests.factories import make_endorsement, make_member, make_school, make_trust
 
 TODAY = date(2026, 6, 15)

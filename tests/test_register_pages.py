@@ -28,12 +28,13 @@ from credentials.register.models import (
     SafeguardingTraining,
 )
 from credentials.register.queries import register_scope
-from lms.accounts.models import Role, User
+from lms.accounts.models import User
 from lms.audit.models import AuditEntry
 from lms.organisations.models import Cluster, School, Trust
 from lms.platform.authz import Action, can
 from lms.platform.errors import DomainError
 from lms.platform.extensions import db
+from lms.platform.roles import Role
 from tests import downloads
 from tests.factories import (
     make_cluster,

@@ -10,10 +10,10 @@ import pytest
 from sqlalchemy import func, select
 
 from lms import create_app
-from lms.accounts.models import Role
 from lms.organisations.models import Trust
 from lms.platform.config import ConfigError
 from lms.platform.logs import RedactingFilter, redact
+from lms.platform.roles import Role
 from tests.conftest import TEST_PASSWORD
 from tests.factories import make_member, make_trust, make_user
 

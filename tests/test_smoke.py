@@ -1,4 +1,4 @@
-from lms.accounts.models import Role
+from lms.platform.roles import Role
 from tests.factories import make_member, make_school
 
 

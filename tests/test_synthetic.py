@@ -12,12 +12,12 @@ from credentials.endorsements import status
 from credentials.endorsements.models import Endorsement, EndorsementStatus, StatusList
 from credentials.register import services as register
 from credentials.register.models import RegisterEntry
-from lms.accounts.models import Role
 from lms.insight.synthetic import STAGE_WEIGHTS, Scale, generate
 from lms.organisations import services
 from lms.organisations.models import Membership, School, Trust
 from lms.platform.errors import DomainError
 from lms.platform.extensions import db
+from lms.platform.roles import Role
 from lms.programme.models import Enrolment, EnrolmentStatus, Nomination
 
 

@@ -5,11 +5,11 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
-from lms.accounts.models import Role
 from lms.audit.models import AuditEntry
 from lms.notifications.models import OutboxEmail
 from lms.platform import clock
 from lms.platform.errors import DomainError
+from lms.platform.roles import Role
 from lms.programme.models import EnrolmentStatus, NominationStatus
 from lms.programme.tasks import expire_invitations as expire_task
 from lms.programme.tasks import lapse_enrolments as lapse_task

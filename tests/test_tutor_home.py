@@ -14,10 +14,10 @@ from assessments.attempts.services import readiness, save_answer, start_attempt,
 from assessments.bank.models import ItemVersion
 from courses.services import complete_lesson, course_progress, view_lesson
 from credentials.endorsements.models import Endorsement
-from lms.accounts.models import Role
 from lms.accounts.security import hash_password
 from lms.home.tutor import StepKind, next_step
 from lms.platform import clock
+from lms.platform.roles import Role
 from lms.programme.models import EnrolmentStatus
 from lms.programme.window import lapse_overdue_enrolments, withdraw_enrolment
 from tests.conftest import TEST_PASSWORD

@@ -15,7 +15,7 @@ from werkzeug.routing import AnyConverter, IntegerConverter
 
 from lms.accounts import services as accounts
 from lms.accounts import two_factor
-from lms.accounts.models import RecoveryCode, Role, User
+from lms.accounts.models import RecoveryCode, User
 from lms.accounts.security import (
     group_secret,
     hotp,
@@ -31,6 +31,7 @@ from lms.organisations import people
 from lms.platform import clock
 from lms.platform.crypto import decrypt, keyed_hash
 from lms.platform.errors import DomainError
+from lms.platform.roles import Role
 from tests.conftest import TEST_PASSWORD
 from tests.factories import make_member, make_school
 

@@ -15,9 +15,9 @@ from sqlalchemy import select
 from werkzeug.datastructures import FileStorage
 from werkzeug.test import encode_multipart
 
-from lms.accounts.models import Role
 from lms.insight.exports import COMMON_SECTIONS
 from lms.organisations import services
+from lms.platform.roles import Role
 from lms.platform.spreadsheets import FORMULA_STARTS
 from lms.programme.imports import CSV_COLUMNS, MAX_IMPORT_ROWS, safe_filename
 from lms.programme.models import ImportStatus, Nomination, NominationImport

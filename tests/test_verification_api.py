@@ -11,14 +11,14 @@ import pytest
 from sqlalchemy import select
 
 from credentials.endorsements import services
-from credentials.endorsements.models import Endorsement
+from credentials.endorsements.models import Endorsement, VerificationCheck
 from credentials.providers import services as providers
-from credentials.providers.models import ApiKey, VerificationCheck
+from credentials.providers.models import ApiKey
 from credentials.providers.schemas import MAX_BATCH
 from credentials.register.models import ProviderAccess
-from lms.accounts.models import Role
 from lms.platform import clock
 from lms.platform.extensions import db
+from lms.platform.roles import Role
 from tests.factories import make_endorsement, make_member, make_provider, make_school
 
 API = "/api/v1/verifications"

@@ -12,7 +12,6 @@ import sys
 import time
 from types import SimpleNamespace
 
-import lms.tasks
 import pytest
 from celery import Celery
 from sqlalchemy import func, select
@@ -90,7 +89,7 @@ def test_an_email_queued_in_the_app_is_delivered_by_the_worker_process(
     # With an SMTP server configured, send_email queues delivery after commit; the task it
     # enqueues goes to the real broker (the app's own Celery would run it here, eagerly).
     monkeypatch.setitem(app.config, "MAIL_SERVER", "smtp.invalid")
-    monkeypatch.setattr(lms.tasks, "deliver_email", broker_client.signature(TASK))
+    monkeypatch.setitem(app.extensions["celery"].tasks, TASK, broker_client.signature(TASK))
     email = send_email("reader@school.example", "Confirm your email address", "verify_email",
                        user=SimpleNamespace(name="Ada Reader"),
                        link="http://localhost/verify/abc")

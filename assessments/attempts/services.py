@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import case, func, insert, select, true, update
 from sqlalchemy.orm.util import identity_key
 
+from assessments.attempts.events import attempt_passed
 from assessments.attempts.models import (
     Adjustment,
     AdjustmentKind,
@@ -268,12 +269,10 @@ def submit_attempt(attempt: Attempt, *, now: datetime | None = None, auto: bool 
                  changes={"correct": (None, correct), "passed": (None, attempt.passed),
                           "auto_submitted": (None, auto)})
     if attempt.passed:
-        from credentials.endorsements.services import request_endorsement
-
         enrolment.move_to(EnrolmentStatus.PASSED, "Passed the assessment.")
         audit.record("enrolment.passed", enrolment, actor=None,
                      changes={"status": ("active", "passed")})
-        request_endorsement(enrolment)
+        attempt_passed.send(enrolment)
     elif attempt.number >= allowance(enrolment).attempts:
         enrolment.move_to(EnrolmentStatus.FAILED, "Did not pass within the attempts allowed.")
         audit.record("enrolment.failed", enrolment, actor=None,

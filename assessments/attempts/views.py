@@ -15,12 +15,12 @@ from assessments.bank.models import ItemVersion
 from assessments.checks import services as checks
 from assessments.checks.models import FormativeResult
 from courses.services import CourseProgress, course_progress
-from lms.accounts.models import Role
 from lms.platform import clock
 from lms.platform.authz import Access, Action, access, require
 from lms.platform.errors import DomainError
 from lms.platform.extensions import db
 from lms.platform.forms import Form
+from lms.platform.roles import Role
 from lms.platform.web import commit_or_flash
 from lms.programme.models import Enrolment
 
@@ -231,11 +231,8 @@ def result(enrolment_id: int, attempt_id: int):
     if attempt.is_open:
         return redirect(url_for("assessments.review", enrolment_id=enrolment_id,
                                 attempt_id=attempt_id))
-    from credentials.endorsements.queries import endorsement_for
-
     progress = course_progress(enrolment)
     return render_template("assessments/result.html", enrolment=enrolment, attempt=attempt,
-                           endorsement=endorsement_for(enrolment.id) if attempt.passed else None,
                            state=services.readiness(enrolment, progress=progress),
                            lessons=_lesson_links(progress),
                            pass_mark=BLUEPRINTS[enrolment.pathway].pass_mark)

@@ -17,7 +17,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from lms.accounts.models import User
-from lms.organisations.models import School, Trust
+from lms.organisations.models import Provider, School, Trust
 from lms.platform import clock
 from lms.platform.extensions import db
 from lms.platform.types import UTCDateTime, enum_column
@@ -145,3 +145,19 @@ class Endorsement(db.Model):
         now = now or clock.now()
         return (self.status == EndorsementStatus.ACTIVE
                 and self.valid_from <= now < self.valid_until)
+
+
+class VerificationCheck(db.Model):
+    """A provider checked an endorsement through the API: tutors can see who looked."""
+
+    __tablename__ = "verification_checks"
+    __table_args__ = (Index("ix_verification_checks_endorsement", "endorsement_id",
+                            "checked_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    endorsement_id: Mapped[int] = mapped_column(ForeignKey("endorsements.id"))
+    provider_id: Mapped[int] = mapped_column(ForeignKey("providers.id"), index=True)
+    api_key_id: Mapped[int | None] = mapped_column(ForeignKey("provider_api_keys.id"))
+    checked_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=clock.now)
+
+    provider: Mapped[Provider] = relationship()

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from credentials.endorsements.models import Endorsement
-from lms.accounts.models import Role, User
+from lms.accounts.models import User
 from lms.organisations.policies import _school, trust_ids_for
 from lms.platform.authz import Action, policy
+from lms.platform.roles import Role
 
 
 @policy(Endorsement)

@@ -18,12 +18,11 @@ from flask import current_app
 from sqlalchemy import select
 
 from assessments.attempts.models import Attempt
+from credentials.endorsements.events import endorsement_issued, endorsement_status_changed
 from credentials.endorsements.keys import active_key, issuer_did, signing_key, verification_method
 from credentials.endorsements.models import Endorsement, EndorsementStatus
-from credentials.endorsements.proofs import sign
+from credentials.endorsements.proofs import as_proof_set, sign
 from credentials.endorsements.status import allocate_index, list_url, set_bit
-from credentials.register.derivation import refresh_register
-from credentials.register.services import register_on_endorsement
 from lms.accounts.models import User
 from lms.audit import services as audit
 from lms.platform import clock
@@ -179,7 +178,7 @@ def issue_endorsement(enrolment: Enrolment, *, now: datetime | None = None) -> E
     audit.record("endorsement.issued", endorsement, actor=None,
                  changes={"status": (None, EndorsementStatus.ACTIVE.value)})
     _tell_tutor(endorsement, "Your tutor endorsement is ready", "endorsement_issued")
-    register_on_endorsement(endorsement)
+    endorsement_issued.send(endorsement)
     return endorsement
 
 
@@ -236,7 +235,7 @@ def _change(endorsement: Endorsement, status: EndorsementStatus, reason: str, ac
     audit.record(f"endorsement.{action}", endorsement, actor=actor, reason=reason,
                  changes={"status": (before.value, status.value)})
     _tell_tutor(endorsement, subject, "endorsement_status")
-    refresh_register(user_id=endorsement.user_id)
+    endorsement_status_changed.send(endorsement)
     return endorsement
 
 
@@ -251,7 +250,7 @@ def expire_endorsements(now: datetime | None = None) -> int:
         endorsement.move_to(EndorsementStatus.EXPIRED, "Reached its valid-until date.")
         audit.record("endorsement.expired", endorsement, actor=None,
                      changes={"status": (before.value, "expired")})
-        refresh_register(user_id=endorsement.user_id)
+        endorsement_status_changed.send(endorsement)
     return len(due)
 
 

@@ -16,9 +16,9 @@ from credentials import bp
 from credentials.endorsements import services
 from credentials.endorsements.certificate import certificate_pdf, qr_svg
 from credentials.endorsements.keys import did_document
-from credentials.endorsements.models import Endorsement, StatusList
+from credentials.endorsements.models import Endorsement, StatusList, VerificationCheck
+from credentials.endorsements.queries import endorsement_for
 from credentials.endorsements.status import list_url
-from credentials.providers.models import VerificationCheck
 from lms.platform.authz import Access, Action, access, can, require
 from lms.platform.counters import client_key, counters, wait_in_words
 from lms.platform.errors import DomainError
@@ -270,3 +270,10 @@ def change_endorsement(endorsement_id: int, change: str):
             flash(message, "success")
             return redirect(url_for("credentials.endorsement", endorsement_id=item.id))
     return _staff_page(item, forms, 400)
+
+
+@bp.app_context_processor
+def _endorsement_lookup() -> dict:
+    """Pages of lower domains (an assessment's result) link to the endorsement it issued
+    without importing this package."""
+    return {"endorsement_for": endorsement_for}

@@ -6,7 +6,6 @@ from datetime import datetime
 
 from sqlalchemy import (
     ForeignKey,
-    Index,
     String,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -39,20 +38,3 @@ class ApiKey(db.Model):
     @property
     def is_active(self) -> bool:
         return self.revoked_at is None
-
-
-class VerificationCheck(db.Model):
-    """A provider checked an endorsement through the API: tutors can see who looked."""
-
-    __tablename__ = "verification_checks"
-    __table_args__ = (Index("ix_verification_checks_endorsement", "endorsement_id",
-                            "checked_at"),)
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    endorsement_id: Mapped[int] = mapped_column(ForeignKey("endorsements.id"))
-    provider_id: Mapped[int] = mapped_column(ForeignKey("providers.id"), index=True)
-    api_key_id: Mapped[int | None] = mapped_column(ForeignKey("provider_api_keys.id"))
-    checked_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=clock.now)
-
-    provider: Mapped[Provider] = relationship()
-

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from credentials.providers.models import ApiKey
-from lms.accounts.models import Role, User
+from lms.accounts.models import User
 from lms.platform.authz import Action, policy
+from lms.platform.roles import Role
 
 
 @policy(ApiKey)

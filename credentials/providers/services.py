@@ -21,9 +21,9 @@ from sqlalchemy import select
 
 from credentials.endorsements import services
 from credentials.endorsements.keys import public_keys
-from credentials.endorsements.models import Endorsement, StatusList
+from credentials.endorsements.models import Endorsement, StatusList, VerificationCheck
 from credentials.endorsements.verify import Resolver, verify_credential
-from credentials.providers.models import ApiKey, VerificationCheck
+from credentials.providers.models import ApiKey
 from credentials.register.models import ProviderAccess
 from lms.accounts.services import is_erased
 from lms.audit import services as audit

@@ -8,10 +8,10 @@ from sqlalchemy import select
 
 from credentials import bp
 from credentials.providers.forms import ApiKeyForm
-from lms.accounts.models import Role
 from lms.platform.authz import Access, Action, access, require
 from lms.platform.errors import DomainError
 from lms.platform.extensions import db
+from lms.platform.roles import Role
 from lms.platform.web import commit_or_flash
 
 # --- providers' API keys ------------------------------------------------------------------

@@ -368,8 +368,8 @@ def _save(updates: list[dict]) -> None:
 def _tell_keepers(changes: list[Change]) -> None:
     """One email per person who keeps the register (central team, school leaders of the
     schools listed), naming each tutor whose status changed."""
-    from lms.accounts.models import Role
     from lms.notifications.services import send_email
+    from lms.platform.roles import Role
 
     by_entry = {c.entry_id: c for c in changes}
     schools = defaultdict(set)

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from credentials.register.models import RegisterEntry
-from lms.accounts.models import Role, User
+from lms.accounts.models import User
 from lms.organisations.policies import _school, school_ids_for, trust_ids_for
 from lms.platform.authz import Action, policy
+from lms.platform.roles import Role
 
 
 @policy(RegisterEntry)

@@ -394,8 +394,8 @@ def due_checks(trust: Trust, *, within_days: int = DUE_SOON_DAYS,
 def send_due_reminders(now: datetime | None = None) -> int:
     """Remind each trust's central team (once per item and due date) of checks and training
     due within 30 days or overdue."""
-    from lms.accounts.models import Role
     from lms.notifications.services import send_email
+    from lms.platform.roles import Role
     from lms.programme.models import SentReminder
 
     sent = 0

@@ -56,13 +56,14 @@ from credentials.register.models import (
 )
 from credentials.register.policies import may_keep_records, schools_where_they_work
 from credentials.register.queries import RegisterFilters, RegisterScope
-from lms.accounts.models import Role, User
+from lms.accounts.models import User
 from lms.organisations.models import Provider, School, Trust
 from lms.organisations.policies import school_ids_for
 from lms.platform.authz import Access, Action, access, can, require
 from lms.platform.errors import DomainError
 from lms.platform.extensions import db
 from lms.platform.forms import Form
+from lms.platform.roles import Role
 from lms.platform.web import commit_or_flash
 from lms.programme.models import Pathway, TutoringPhase
 

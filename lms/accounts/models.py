@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import enum
 from datetime import datetime
 from typing import TYPE_CHECKING
 
@@ -17,50 +16,11 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from lms.platform import clock
 from lms.platform.extensions import db
+from lms.platform.roles import Role
 from lms.platform.types import UTCDateTime
 
 if TYPE_CHECKING:
     from lms.organisations.models import Membership
-
-
-class Role(enum.StrEnum):
-    TUTOR = "tutor"
-    SCHOOL_LEADER = "school_leader"
-    CENTRAL_TEAM = "central_team"
-    CLUSTER_LEAD = "cluster_lead"
-    TRUSTEE = "trustee"
-    PROVIDER = "provider"
-    PROGRAMME_ADMIN = "programme_admin"
-
-    @property
-    def label(self) -> str:
-        return ROLE_LABELS[self]
-
-    @property
-    def scope(self) -> str:
-        """The kind of organisation a membership of this role is scoped to."""
-        return ROLE_SCOPES[self]
-
-
-ROLE_LABELS = {
-    Role.TUTOR: "Tutor",
-    Role.SCHOOL_LEADER: "School leader",
-    Role.CENTRAL_TEAM: "Central team",
-    Role.CLUSTER_LEAD: "Cluster lead",
-    Role.TRUSTEE: "Trustee / auditor",
-    Role.PROVIDER: "Tutoring provider",
-    Role.PROGRAMME_ADMIN: "Programme admin",
-}
-
-ROLE_SCOPES = {
-    Role.TUTOR: "school",
-    Role.SCHOOL_LEADER: "school",
-    Role.CENTRAL_TEAM: "trust",
-    Role.CLUSTER_LEAD: "cluster",
-    Role.TRUSTEE: "trust",
-    Role.PROVIDER: "provider",
-    Role.PROGRAMME_ADMIN: "platform",
-}
 
 
 class User(UserMixin, db.Model):

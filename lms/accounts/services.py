@@ -22,11 +22,11 @@ from lms.accounts.security import (
 )
 from lms.audit import services as audit
 from lms.notifications.services import link_to, send_email
-from lms.organisations.services import _required
 from lms.platform import clock
 from lms.platform.counters import RateLimited, client_key, counters, wait_in_words
 from lms.platform.errors import DomainError
 from lms.platform.extensions import db
+from lms.platform.validation import required
 
 PASSWORD_RESET = "password-reset"
 EMAIL_VERIFICATION = "email-verification"
@@ -58,7 +58,7 @@ def create_user(email: str, name: str, *, actor: User | None, password: str | No
     email = normalise_email(email)
     if db.session.scalar(select(User.id).where(User.email == email)):
         raise DomainError("Someone with that email address already has an account", field="email")
-    user = User(email=email, name=_required(name, "name", "name"))
+    user = User(email=email, name=required(name, "name", "name"))
     if password is not None:
         user.password_hash = hash_password(password)
     db.session.add(user)

@@ -33,7 +33,7 @@ from lms.accounts.forms import (
     RecoveryCodesSavedForm,
     SecondFactorForm,
 )
-from lms.accounts.models import Role, User
+from lms.accounts.models import User
 from lms.accounts.security import group_secret, new_totp_secret
 from lms.accounts.sign_in import PENDING, pending_user
 from lms.platform.authz import Access, Action, access, require
@@ -42,6 +42,7 @@ from lms.platform.errors import DomainError
 from lms.platform.extensions import db
 from lms.platform.forms import RequiredReasonForm
 from lms.platform.forms_fail import _fail
+from lms.platform.roles import Role
 from lms.platform.web import bp
 
 SETUP = "tfa_setup"

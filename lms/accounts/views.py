@@ -39,7 +39,7 @@ def _link_problem(error: TokenInvalid):
 def sign_in():
     if current_user.is_authenticated:
         return redirect(url_for("lms.home"))
-    from lms.accounts.two_factor_views import begin_sign_in, forget_pending_sign_in
+    from lms.accounts.sign_in import begin_sign_in, forget_pending_sign_in
 
     forget_pending_sign_in()  # back at the password: any half-finished sign-in starts over
     form = SignInForm()
@@ -94,7 +94,7 @@ def _password_from_link(check, apply, template: str, token: str, done_message: s
             _fail(form, error)
         else:
             db.session.commit()
-            from lms.accounts.two_factor_views import begin_sign_in
+            from lms.accounts.sign_in import begin_sign_in
 
             # A link proves the email address, not the second factor: that is still asked.
             return begin_sign_in(user, url_for("lms.home"), done_message)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask_login import current_user
 
-from lms.accounts.models import Role
+from lms.platform.roles import Role
 
 
 def training_window():

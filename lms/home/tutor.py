@@ -24,10 +24,11 @@ from courses.services import CourseProgress, course_progress
 from credentials.endorsements.models import Endorsement
 from credentials.endorsements.queries import endorsements_of
 from credentials.endorsements.services import PublicStatus, public_status
-from lms.accounts.models import Role, User
+from lms.accounts.models import User
 from lms.platform import clock
 from lms.platform.errors import DomainError
 from lms.platform.extensions import db
+from lms.platform.roles import Role
 from lms.programme.models import Enrolment, EnrolmentStatus
 from lms.programme.queries import active_enrolment
 

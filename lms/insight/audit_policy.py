@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from lms.accounts.models import Role, User
+from lms.accounts.models import User
 from lms.audit.models import AuditEntry
 from lms.organisations.policies import trust_ids_for
 from lms.platform.authz import Action, policy
+from lms.platform.roles import Role
 
 
 @policy(AuditEntry)

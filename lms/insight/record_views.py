@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
-from flask import render_template
+from flask import flash, redirect, render_template, url_for
 from flask_login import current_user
 
 from assessments.attempts.forms import AdjustmentForm
 from lms.organisations.models import School, Trust
 from lms.platform.authz import Access, Action, access, can, require
+from lms.platform.errors import DomainError
 from lms.platform.extensions import db
 from lms.platform.forms import RequiredReasonForm
+from lms.platform.forms_fail import _fail
 from lms.platform.web import bp
-from lms.programme import queries
+from lms.programme import queries, window
 from lms.programme.forms import (
     ExtendDeadlineForm,
 )
@@ -65,3 +67,43 @@ def enrolment(enrolment_id: int):
         adjustments=db.session.query(Adjustment).filter_by(enrolment_id=enrolment.id).all(),
     )
 
+
+@bp.post("/enrolments/<int:enrolment_id>/extend")
+@access(Access.SIGNED_IN)
+def extend_enrolment(enrolment_id: int):
+    enrolment = require(Action.DECIDE, db.session.get(Enrolment, enrolment_id))
+    form = ExtendDeadlineForm(prefix="extend")
+    if form.validate_on_submit():
+        try:
+            window.extend_deadline(enrolment, days=form.days.data, reason=form.reason.data,
+                                        actor=current_user)
+        except DomainError as error:
+            _fail(form, error)
+        else:
+            db.session.commit()
+            flash(f"The deadline is now {enrolment.deadline_at:%-d %B %Y}.", "success")
+            return redirect(url_for("lms.enrolment", enrolment_id=enrolment.id))
+    return render_template("lms/enrolment.html", enrolment=enrolment, can_decide=True,
+                           extend_form=form, adjust_form=AdjustmentForm(prefix="adjust"),
+                           withdraw_form=RequiredReasonForm(prefix="withdraw"),
+                           adjustments=[]), 400
+
+
+@bp.post("/enrolments/<int:enrolment_id>/withdraw")
+@access(Access.SIGNED_IN)
+def withdraw_enrolment(enrolment_id: int):
+    enrolment = require(Action.DECIDE, db.session.get(Enrolment, enrolment_id))
+    form = RequiredReasonForm(prefix="withdraw")
+    if form.validate_on_submit():
+        try:
+            window.withdraw_enrolment(enrolment, reason=form.reason.data,
+                                           actor=current_user)
+        except DomainError as error:
+            _fail(form, error)
+        else:
+            db.session.commit()
+            flash("The tutor has been withdrawn from training.", "success")
+            return redirect(url_for("lms.enrolment", enrolment_id=enrolment.id))
+    return render_template("lms/enrolment.html", enrolment=enrolment, can_decide=True,
+                           extend_form=ExtendDeadlineForm(prefix="extend"), withdraw_form=form,
+                           adjust_form=AdjustmentForm(prefix="adjust"), adjustments=[]), 400

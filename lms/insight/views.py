@@ -18,7 +18,6 @@ from flask import Response, abort, flash, redirect, render_template, request, ur
 from flask_login import current_user
 from sqlalchemy import select
 
-from lms.accounts.models import Role
 from lms.insight import dashboards, exports, figures, nudges, pipeline, scopes
 from lms.insight.dashboards import Dashboard
 from lms.insight.forms import DashboardFilterForm
@@ -29,6 +28,7 @@ from lms.platform.authz import Access, Action, access, can, require
 from lms.platform.clock import today as uk_today
 from lms.platform.extensions import db
 from lms.platform.forms import Form
+from lms.platform.roles import Role
 from lms.platform.web import bp, commit_or_flash
 from lms.programme.models import Nomination, Pathway, TutoringPhase
 

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from flask import render_template
 
-from lms.accounts.models import Role
 from lms.notifications import queries as notifications_queries
 from lms.notifications.models import OutboxEmail
 from lms.platform.authz import Access, Action, access, require
 from lms.platform.extensions import db
+from lms.platform.roles import Role
 from lms.platform.web import bp
 
 # --- outbox and audit log ------------------------------------------------------------------

@@ -15,9 +15,9 @@ from wtforms.validators import (
     Optional,
 )
 
-from lms.accounts.models import Role
 from lms.organisations.models import Phase
 from lms.platform.forms import Form
+from lms.platform.roles import Role
 
 PHASE_CHOICES = [("", "Choose a phase")] + [(p.value, p.label) for p in Phase]
 

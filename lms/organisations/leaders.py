@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from lms.accounts.models import Role, User
+from lms.accounts.models import User
 from lms.organisations.models import Membership
 from lms.platform.extensions import db
+from lms.platform.roles import Role
 
 
 def _school_leaders(school_id: int) -> list[User]:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import enum
 from datetime import datetime
-from typing import TYPE_CHECKING
 
 from sqlalchemy import (
     CheckConstraint,
@@ -15,13 +14,11 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from lms.accounts.models import Role
+from lms.accounts.models import User
 from lms.platform import clock
 from lms.platform.extensions import db
+from lms.platform.roles import Role
 from lms.platform.types import UTCDateTime, enum_column
-
-if TYPE_CHECKING:
-    from lms.accounts.models import User
 
 
 class Phase(enum.StrEnum):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import current_app
 from sqlalchemy import select
 
-from lms.accounts.models import Role, User
+from lms.accounts.models import User
 from lms.accounts.security import (
     hash_password,
     make_token,
@@ -24,6 +24,7 @@ from lms.organisations.models import (
 from lms.platform import clock
 from lms.platform.errors import DomainError
 from lms.platform.extensions import db
+from lms.platform.roles import Role
 
 INVITATION = "invitation"
 

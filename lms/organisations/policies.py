@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from lms.accounts.models import Role, User
+from lms.accounts.models import User
 from lms.organisations.models import Cluster, Membership, Provider, School, Trust
 from lms.platform.authz import Action, policy
+from lms.platform.roles import Role
 
 STAFF_ROLES = (Role.SCHOOL_LEADER, Role.CENTRAL_TEAM, Role.CLUSTER_LEAD, Role.TRUSTEE)
 

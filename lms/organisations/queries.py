@@ -5,10 +5,11 @@ from __future__ import annotations
 from sqlalchemy import Select, or_, select
 from sqlalchemy.orm import selectinload
 
-from lms.accounts.models import Role, User
+from lms.accounts.models import User
 from lms.organisations.models import Membership, School, Trust
 from lms.organisations.policies import cluster_ids_for, is_admin, school_ids_for, trust_ids_for
 from lms.platform.extensions import db
+from lms.platform.roles import Role
 
 
 def visible_schools(user: User) -> Select:

@@ -24,6 +24,7 @@ from lms.organisations.models import (
 from lms.platform import clock
 from lms.platform.errors import DomainError
 from lms.platform.extensions import db
+from lms.platform.validation import required
 
 #: ASCII digits only: ``\d`` would also accept other scripts' digits (e.g. "١٢٣٤٥٦").
 URN_PATTERN = re.compile(r"[0-9]{6}")
@@ -44,21 +45,11 @@ def normalise_postcode(postcode: str) -> str:
     return f"{compact[:-3]} {compact[-3:]}"
 
 
-def _required(value: str | None, field: str, label: str, max_length: int = 200) -> str:
-    value = (value or "").strip()
-    if not value:
-        raise DomainError(f"Enter the {label}", field=field)
-    if len(value) > max_length:
-        raise DomainError(f"{label.capitalize()} must be {max_length} characters or fewer",
-                          field=field)
-    return value
-
-
 # --- organisations ----------------------------------------------------------------------
 
 
 def create_trust(name: str, *, actor: User | None) -> Trust:
-    name = _required(name, "name", "trust name")
+    name = required(name, "name", "trust name")
     if db.session.scalar(select(Trust.id).where(func.lower(Trust.name) == name.lower())):
         raise DomainError(f"A trust called {name} already exists", field="name")
     trust = Trust(name=name)
@@ -69,7 +60,7 @@ def create_trust(name: str, *, actor: User | None) -> Trust:
 
 
 def add_cluster(trust: Trust, name: str, *, actor: User | None) -> Cluster:
-    name = _required(name, "name", "cluster name")
+    name = required(name, "name", "cluster name")
     if any(c.name.lower() == name.lower() for c in trust.clusters):
         raise DomainError(f"{trust.name} already has a cluster called {name}", field="name")
     cluster = Cluster(trust=trust, name=name)
@@ -105,9 +96,9 @@ def add_school(
         raise DomainError("Choose the school's phase", field="phase") from exc
     school = School(
         urn=urn,
-        name=_required(name, "name", "school name"),
+        name=required(name, "name", "school name"),
         phase=phase,
-        local_authority=_required(local_authority, "local_authority", "local authority", 120),
+        local_authority=required(local_authority, "local_authority", "local authority", 120),
         postcode=normalise_postcode(postcode),
         trust=trust,
         cluster=cluster,
@@ -139,9 +130,9 @@ def update_school(
         raise DomainError("Choose the school's phase", field="phase") from exc
     changes = audit.diff(
         school,
-        name=_required(name, "name", "school name"),
+        name=required(name, "name", "school name"),
         phase=phase,
-        local_authority=_required(local_authority, "local_authority", "local authority", 120),
+        local_authority=required(local_authority, "local_authority", "local authority", 120),
         postcode=normalise_postcode(postcode),
     )
     if changes:
@@ -200,7 +191,7 @@ def set_nomination_approval(trust: Trust, required: bool, *, actor: User | None)
 
 
 def create_provider(name: str, *, actor: User | None) -> Provider:
-    name = _required(name, "name", "provider name")
+    name = required(name, "name", "provider name")
     if db.session.scalar(select(Provider.id).where(func.lower(Provider.name) == name.lower())):
         raise DomainError(f"A provider called {name} already exists", field="name")
     provider = Provider(name=name)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from lms.accounts.models import Role, User
+from lms.accounts.models import User
 from lms.accounts.views import _password_from_link
 from lms.organisations import people, services
 from lms.organisations import queries as organisations_queries
@@ -23,6 +23,7 @@ from lms.platform.errors import DomainError
 from lms.platform.extensions import db
 from lms.platform.forms import ReasonForm, RequiredReasonForm
 from lms.platform.forms_fail import _fail
+from lms.platform.roles import Role
 from lms.platform.web import bp, commit_or_flash
 
 

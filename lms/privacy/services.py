@@ -21,9 +21,8 @@ from sqlalchemy.orm import aliased
 from assessments.attempts.models import Adjustment, Attempt, AttemptStatus
 from assessments.checks.models import FormativeResult
 from courses.models import CourseModule, Lesson, LessonProgress
-from credentials.endorsements.models import Endorsement, EndorsementStatus
+from credentials.endorsements.models import Endorsement, EndorsementStatus, VerificationCheck
 from credentials.endorsements.services import credential_url, erase_credential, revoke_endorsement
-from credentials.providers.models import VerificationCheck
 from credentials.register.derivation import _policies, add_months, dbs_due_on, masked
 from credentials.register.models import (
     DbsCheck,

@@ -10,11 +10,12 @@ from flask_login import current_user
 from wtforms import StringField, TextAreaField
 from wtforms.validators import DataRequired, Length
 
-from lms.accounts.models import Role, User
+from lms.accounts.models import User
 from lms.platform.authz import Access, Action, access, require
 from lms.platform.errors import DomainError
 from lms.platform.extensions import db
 from lms.platform.forms import Form
+from lms.platform.roles import Role
 from lms.platform.web import bp
 from lms.privacy import services as privacy
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from flask import current_app
 from sqlalchemy import or_, select
 
-from lms.accounts.models import Role, User
+from lms.accounts.models import User
 from lms.accounts.security import hash_password, make_token, read_token, spend_token
 from lms.audit import services as audit
 from lms.notifications.services import link_to, send_email
@@ -21,6 +21,8 @@ from lms.organisations.models import School
 from lms.platform import clock
 from lms.platform.errors import DomainError, TokenInvalid
 from lms.platform.extensions import db
+from lms.platform.roles import Role
+from lms.programme.events import enrolment_opened
 from lms.programme.models import (
     OPEN_NOMINATION_STATUSES,
     Enrolment,
@@ -395,22 +397,19 @@ def open_enrolment(nomination: Nomination, user: User) -> Enrolment:
         Enrolment.user_id == user.id, Enrolment.status == EnrolmentStatus.ACTIVE
     )):
         raise DomainError("You are already in training. Finish that course first.")
-    from courses.services import current_version
-
     now = clock.now()
-    course = current_version(nomination.pathway)
     enrolment = Enrolment(
         user=user,
         nomination=nomination,
         school_id=nomination.school_id,
         trust_id=nomination.trust_id,
         pathway=nomination.pathway,
-        course_version=course.version if course else None,
         opened_at=now,
         deadline_at=now + window_length(),
         status=EnrolmentStatus.ACTIVE,
     )
     db.session.add(enrolment)
+    enrolment_opened.send(enrolment)
     db.session.flush()
     audit.record("enrolment.opened", enrolment, actor=user,
                  changes={"status": (None, "active"), "deadline_at": (None, enrolment.deadline_at)})

@@ -5,7 +5,6 @@ from __future__ import annotations
 from flask import Response, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from assessments.attempts.forms import AdjustmentForm
 from lms.accounts import services as accounts
 from lms.accounts.views import _link_problem
 from lms.organisations.forms import (
@@ -18,15 +17,14 @@ from lms.platform.extensions import db
 from lms.platform.forms import ReasonForm, RequiredReasonForm
 from lms.platform.forms_fail import _fail
 from lms.platform.web import bp
-from lms.programme import imports, nominations, queries, window
+from lms.programme import imports, nominations, queries
 from lms.programme.forms import (
     AcceptNominationForm,
     DecisionForm,
-    ExtendDeadlineForm,
     NominationForm,
     NominationImportForm,
 )
-from lms.programme.models import Enrolment, Nomination, NominationImport
+from lms.programme.models import Nomination, NominationImport
 
 MAX_IMPORT_BYTES = 5 * 1024 * 1024
 
@@ -239,7 +237,7 @@ def accept_nomination(token: str):
             db.session.commit()
             if needs_password or (current_user.is_authenticated
                                   and current_user.id == enrolment.user_id):
-                from lms.accounts.two_factor_views import begin_sign_in
+                from lms.accounts.sign_in import begin_sign_in
 
                 return begin_sign_in(
                     enrolment.user, url_for("lms.enrolment", enrolment_id=enrolment.id),
@@ -262,44 +260,3 @@ def decline_nomination(token: str):
         return _link_problem(error)
     db.session.commit()
     return render_template("lms/declined.html")
-
-
-@bp.post("/enrolments/<int:enrolment_id>/extend")
-@access(Access.SIGNED_IN)
-def extend_enrolment(enrolment_id: int):
-    enrolment = require(Action.DECIDE, db.session.get(Enrolment, enrolment_id))
-    form = ExtendDeadlineForm(prefix="extend")
-    if form.validate_on_submit():
-        try:
-            window.extend_deadline(enrolment, days=form.days.data, reason=form.reason.data,
-                                        actor=current_user)
-        except DomainError as error:
-            _fail(form, error)
-        else:
-            db.session.commit()
-            flash(f"The deadline is now {enrolment.deadline_at:%-d %B %Y}.", "success")
-            return redirect(url_for("lms.enrolment", enrolment_id=enrolment.id))
-    return render_template("lms/enrolment.html", enrolment=enrolment, can_decide=True,
-                           extend_form=form, adjust_form=AdjustmentForm(prefix="adjust"),
-                           withdraw_form=RequiredReasonForm(prefix="withdraw"),
-                           adjustments=[]), 400
-
-
-@bp.post("/enrolments/<int:enrolment_id>/withdraw")
-@access(Access.SIGNED_IN)
-def withdraw_enrolment(enrolment_id: int):
-    enrolment = require(Action.DECIDE, db.session.get(Enrolment, enrolment_id))
-    form = RequiredReasonForm(prefix="withdraw")
-    if form.validate_on_submit():
-        try:
-            window.withdraw_enrolment(enrolment, reason=form.reason.data,
-                                           actor=current_user)
-        except DomainError as error:
-            _fail(form, error)
-        else:
-            db.session.commit()
-            flash("The tutor has been withdrawn from training.", "success")
-            return redirect(url_for("lms.enrolment", enrolment_id=enrolment.id))
-    return render_template("lms/enrolment.html", enrolment=enrolment, can_decide=True,
-                           extend_form=ExtendDeadlineForm(prefix="extend"), withdraw_form=form,
-                           adjust_form=AdjustmentForm(prefix="adjust"), adjustments=[]), 400

@@ -17,12 +17,13 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from lms.accounts.models import Role, User
+from lms.accounts.models import User
 from lms.notifications.models import OutboxEmail
 from lms.organisations import services
 from lms.organisations.models import Phase
 from lms.platform import clock
 from lms.platform.extensions import db
+from lms.platform.roles import Role
 from tests.browser.tabs import (
     ARTIFACTS,
     DESKTOP,

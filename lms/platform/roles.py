@@ -1,0 +1,46 @@
+"""The roles a person can hold, each in its own kind of scope: the vocabulary every access
+check uses."""
+
+from __future__ import annotations
+
+import enum
+
+
+class Role(enum.StrEnum):
+    TUTOR = "tutor"
+    SCHOOL_LEADER = "school_leader"
+    CENTRAL_TEAM = "central_team"
+    CLUSTER_LEAD = "cluster_lead"
+    TRUSTEE = "trustee"
+    PROVIDER = "provider"
+    PROGRAMME_ADMIN = "programme_admin"
+
+    @property
+    def label(self) -> str:
+        return ROLE_LABELS[self]
+
+    @property
+    def scope(self) -> str:
+        """The kind of organisation a membership of this role is scoped to."""
+        return ROLE_SCOPES[self]
+
+
+ROLE_LABELS = {
+    Role.TUTOR: "Tutor",
+    Role.SCHOOL_LEADER: "School leader",
+    Role.CENTRAL_TEAM: "Central team",
+    Role.CLUSTER_LEAD: "Cluster lead",
+    Role.TRUSTEE: "Trustee / auditor",
+    Role.PROVIDER: "Tutoring provider",
+    Role.PROGRAMME_ADMIN: "Programme admin",
+}
+
+ROLE_SCOPES = {
+    Role.TUTOR: "school",
+    Role.SCHOOL_LEADER: "school",
+    Role.CENTRAL_TEAM: "trust",
+    Role.CLUSTER_LEAD: "cluster",
+    Role.TRUSTEE: "trust",
+    Role.PROVIDER: "provider",
+    Role.PROGRAMME_ADMIN: "platform",
+}
