@@ -13,6 +13,7 @@ from credentials.endorsements.services import issue_endorsement
 from credentials.register import services as register
 from lms.demo import days_ago, revisit_every_lesson, sit_assessment, study
 from lms.insight import pipeline
+from lms.platform import clock
 from lms.platform.roles import Role
 from lms.programme import nominations, window
 from tests import snapshots
@@ -86,12 +87,12 @@ def _build(db_session) -> SimpleNamespace:
     approved = w.endorsed_fast.user
     register.record_dbs_check(
         approved, trust, certificate_number="001234567890",
-        issued_on=register.today() - timedelta(days=30), level="enhanced_barred",
+        issued_on=clock.today() - timedelta(days=30), level="enhanced_barred",
         workforce="child", barred_lists=["children"], original_seen_by="Jo Bloggs",
-        original_seen_on=register.today() - timedelta(days=20), update_service=False,
+        original_seen_on=clock.today() - timedelta(days=20), update_service=False,
         showed_information=False)
     register.record_training(approved, trust,
-                             completed_on=register.today() - timedelta(days=360))
+                             completed_on=clock.today() - timedelta(days=360))
     trust.requires_nomination_approval = True
     w.awaiting = make_nomination(oak, name="Abe Awaiting")
     other = make_trust("Trust B")

@@ -13,12 +13,12 @@ from sqlalchemy import select
 
 from credentials.endorsements.models import Endorsement
 from credentials.endorsements.services import suspend_endorsement
-from credentials.register import services as register
 from lms.audit import services as audit
 from lms.audit.models import AuditEntry
 from lms.audit.services import Ref
 from lms.demo import days_ago
-from lms.insight import audit_log, dashboards, reports
+from lms.insight import action_lists, audit_log, dashboards, reports, scopes
+from lms.platform import clock
 from lms.platform.errors import DomainError
 from lms.platform.roles import Role
 from lms.programme import window
@@ -35,7 +35,7 @@ def world(db_session):
 
 
 def _scope(world):
-    return dashboards.Scope("Trust A", frozenset({world.trust.id}), None, trust=world.trust)
+    return scopes.Scope("Trust A", frozenset({world.trust.id}), None, trust=world.trust)
 
 
 def _period(today: date) -> tuple[date, date]:
@@ -73,7 +73,7 @@ def _pdf_text(data: bytes) -> str:
 
 
 def test_headline_figures_are_the_dashboards_figures_for_the_same_cohort(world, db_session):
-    start, end = _period(register.today())
+    start, end = _period(clock.today())
     report = reports.board_report(_scope(world), start, end)
     for period, figures in ((report.period, report.current),
                             (report.previous_period, report.previous)):
@@ -93,7 +93,7 @@ def test_headline_figures_are_the_dashboards_figures_for_the_same_cohort(world, 
 
 
 def test_the_previous_period_is_as_long_and_just_before_and_the_change_is_right(world):
-    start, end = _period(register.today())
+    start, end = _period(clock.today())
     report = reports.board_report(_scope(world), start, end)
     assert report.previous_period == reports.Period(start - timedelta(days=13),
                                                     start - timedelta(days=1))
@@ -108,7 +108,7 @@ def test_the_previous_period_is_as_long_and_just_before_and_the_change_is_right(
 
 
 def test_the_pipeline_lists_every_stage_of_the_periods_cohort(world):
-    start, end = _period(register.today())
+    start, end = _period(clock.today())
     report = reports.board_report(_scope(world), start, end)
     counts = {s.stage.value: (s.count, s.percent) for s in report.pipeline}
     assert len(counts) == 11
@@ -121,7 +121,7 @@ def test_the_pipeline_lists_every_stage_of_the_periods_cohort(world):
 def test_exceptions_in_the_period_carry_their_reasons_and_others_are_left_out(world,
                                                                             db_session):
     _with_exceptions(world, db_session)
-    start, end = _period(register.today())
+    start, end = _period(clock.today())
     report = reports.board_report(_scope(world), start, end)
     assert [(e.kind, e.reason) for e in report.exceptions] == [
         ("Training withdrawn", "Left the school"), ("Deadline extended", "Bereavement leave")]
@@ -129,17 +129,17 @@ def test_exceptions_in_the_period_carry_their_reasons_and_others_are_left_out(wo
     assert counts["Deadline extended"] == (1, 1)
     assert counts["Training withdrawn"] == (1, 0)
     assert counts["Endorsement revoked"] == (0, 0)
-    earlier = reports.board_report(_scope(world), *_period(register.today() - timedelta(days=13)))
+    earlier = reports.board_report(_scope(world), *_period(clock.today() - timedelta(days=13)))
     assert [(e.kind, e.reason) for e in earlier.exceptions] == [
         ("Deadline extended", "Hospital stay")]
 
 
 def test_the_register_is_todays_whatever_the_period(world, db_session):
-    today = register.today()
+    today = clock.today()
     old = reports.board_report(_scope(world), today - timedelta(days=60),
                                today - timedelta(days=40))
     assert old.current.nominated == 0
-    assert old.register == dashboards.register_compliance(_scope(world), dashboards.Filters())
+    assert old.register == action_lists.register_compliance(_scope(world), scopes.Filters())
     assert old.register.statuses == {"pending": 1, "approved": 1}
     endorsement = db_session.scalars(select(Endorsement).where(
         Endorsement.user_id == world.endorsed_fast.user_id)).one()
@@ -160,7 +160,7 @@ def test_the_page_and_the_pdf_show_the_reports_figures(world, db_session, client
     trustee = make_member(Role.TRUSTEE, trust=world.trust, name="Tess Trustee")
     db_session.commit()
     sign_in(trustee)
-    start, end = _period(register.today())
+    start, end = _period(clock.today())
     report = reports.board_report(_scope(world), start, end)
     db_session.commit()
     args = f"start={start.isoformat()}&end={end.isoformat()}"
@@ -198,13 +198,13 @@ def test_the_page_and_the_pdf_show_the_reports_figures(world, db_session, client
     assert "On the register (approved) 0 0.0%" in text
     assert "Safeguarding training 0 1" in text
     assert "Bereavement leave" in text and "Hospital stay" not in text
-    assert f"Prepared on {reports.day_label(register.today())} from the platform's records" \
+    assert f"Prepared on {reports.day_label(clock.today())} from the platform's records" \
         in text
     assert "page 1 of" in text
 
 
 def test_the_pdf_is_the_same_each_time_for_the_same_records(world):
-    report = reports.board_report(_scope(world), *_period(register.today()))
+    report = reports.board_report(_scope(world), *_period(clock.today()))
     assert reports.board_report_pdf(report) == reports.board_report_pdf(report)
     assert reports.board_report_pdf(report).startswith(b"%PDF")
 
@@ -213,7 +213,7 @@ def test_without_dejavu_the_pdf_prints_in_a_latin1_font(world, monkeypatch, tmp_
     from lms.platform import pdf
 
     monkeypatch.setattr(pdf, "FONT_DIR", tmp_path)
-    report = reports.board_report(_scope(world), *_period(register.today()))
+    report = reports.board_report(_scope(world), *_period(clock.today()))
     text = _pdf_text(reports.board_report_pdf(report))
     assert "Candidates nominated 8 2 +6" in text
     assert "First-attempt pass rate 0.0% 100.0% -100.0 points" in text
@@ -223,7 +223,7 @@ def test_with_no_dates_the_page_shows_the_current_term_so_far(world, db_session,
                                                               sign_in):
     sign_in(world.central)
     html = client.get(f"/trusts/{world.trust.id}/board-report").get_data(as_text=True)
-    start, end = reports.term_so_far(register.today())
+    start, end = reports.term_so_far(clock.today())
     assert f'value="{start.isoformat()}"' in html and f'value="{end.isoformat()}"' in html
     before_start, before_end = reports.previous_term(start)
     assert f"start={before_start.isoformat()}&amp;end={before_end.isoformat()}" in html
@@ -411,7 +411,7 @@ SEARCHED = ("endorsement.suspended", "enrolment.extended", "cluster.created")
 ])
 def test_each_audit_search_narrows_the_entries(logged, client, sign_in, query, actions,
                                                only_these):
-    today = register.today()
+    today = clock.today()
     query = query.format(d15=(today - timedelta(days=15)).isoformat(),
                          d5=(today - timedelta(days=5)).isoformat())
     sign_in(logged.trustee)

@@ -17,8 +17,6 @@ import pytest
 from markupsafe import escape
 from sqlalchemy import select
 
-from credentials.register import derivation
-from credentials.register import services as register
 from lms.audit.models import AuditEntry
 from lms.insight import dashboards, nudges, pipeline, scopes
 from lms.insight import views as dashboard_views
@@ -171,7 +169,7 @@ def test_the_trust_dashboard_shows_the_hand_built_trusts_figures(world, signed_i
     assert counts["On the register (approved)"] == "1" and counts["Total nominated"] == "12"
     in_training = next(r for r in _table(body, "pipeline") if r[0] == "In training")
     assert in_training[2] == "16.7%"
-    built = db.session.get(PipelineBuild, world.trust.id).built_at.astimezone(derivation.LONDON)
+    built = db.session.get(PipelineBuild, world.trust.id).built_at.astimezone(clock.LONDON)
     assert f'Figures as of <time datetime="{built.isoformat()}">{built:%H:%M}</time>' in body
     assert "Refresh now" in body
     assert re.search(r"Median time from nomination to endorsement:\s*<strong>15 days", body)
@@ -262,7 +260,7 @@ def test_the_comparison_is_paged_and_the_pages_keep_the_sort(world, signed_in, m
 ])
 def test_each_filter_narrows_the_page_and_is_kept_in_every_link(world, signed_in, query,
                                                                   total):
-    today = register.today()
+    today = clock.today()
     query = query.format(oak=world.oak.id, elm=world.elm.id, north=world.north.id,
                          minus4=today - timedelta(days=4), minus21=today - timedelta(days=21))
     client = signed_in(world.central)
@@ -355,7 +353,7 @@ def test_every_section_downloads_as_csv_and_xlsx_with_the_figures_of_the_page(wo
 def test_a_download_names_whose_figures_and_as_of_when(world, signed_in):
     client = signed_in(world.central)
     response = client.get(f"{_dashboard(world)}/pipeline.xlsx")
-    built = db.session.get(PipelineBuild, world.trust.id).built_at.astimezone(derivation.LONDON)
+    built = db.session.get(PipelineBuild, world.trust.id).built_at.astimezone(clock.LONDON)
     assert response.headers["Content-Disposition"] == (
         f'attachment; filename="dashboard-trust-a-pipeline-{built:%Y-%m-%d-%H%M}.xlsx"')
     from openpyxl import load_workbook
@@ -423,7 +421,7 @@ def test_the_school_dashboard_lists_its_candidates_by_stage(world, signed_in):
 
 def test_school_candidates_come_from_the_pipeline_records_with_their_names(world):
     scope = scopes.school_scope(world.head_elm, world.elm)
-    rows = dashboards.school_candidates(scope, dashboards.Filters())
+    rows = dashboards.school_candidates(scope, scopes.Filters())
     assert [(r.name, r.stage) for r in rows] == [
         ("Dee Declined", S.NOT_STARTED), ("Otto Track", S.IN_TRAINING),
         ("Fay First", S.FAILED_FIRST_ATTEMPT), ("Bea Ten", S.APPROVED),
@@ -434,7 +432,7 @@ def test_school_candidates_come_from_the_pipeline_records_with_their_names(world
     assert by_name["Bea Ten"].days_left is None and not by_name["Bea Ten"].can_be_nudged
     assert by_name["Fay First"].next_action.startswith("Tutor to revisit")
     filtered = dashboards.school_candidates(
-        scope, dashboards.Filters(nominated_from=register.today()))
+        scope, scopes.Filters(nominated_from=clock.today()))
     assert {r.name for r in filtered} == {"Otto Track", "Fay First", "Dee Declined"}
 
 
@@ -714,7 +712,7 @@ def test_each_page_reads_a_fixed_number_of_queries_however_many_candidates(
 def test_the_page_the_download_and_the_board_report_agree_on_every_stage(world, signed_in):
     """A trustee asks for the same cohort three ways: the dashboard filtered to the period,
     its pipeline download, and the board report for that period."""
-    start, end = register.today() - timedelta(days=21), register.today()
+    start, end = clock.today() - timedelta(days=21), clock.today()
     client = signed_in(world.trustee)
     query = f"?nominated_from={start}&nominated_to={end}"
     page = _stage_counts(_get(client, _dashboard(world) + query))
@@ -726,7 +724,7 @@ def test_the_page_the_download_and_the_board_report_agree_on_every_stage(world, 
     report = {row[0]: row[1] for row in rows[first:first + len(dashboards.PipelineStage)]}
     scope = scopes.trust_scope(world.trustee, world.trust)
     expected = {s.stage.label: s.count for s in dashboards.dashboard(
-        scope, dashboards.Filters(nominated_from=start, nominated_to=end)).pipeline.stages}
+        scope, scopes.Filters(nominated_from=start, nominated_to=end)).pipeline.stages}
     assert sum(expected.values()) == 9  # everyone but the three nominated 22 and 30 days ago
     for label, count in expected.items():
         assert _plain(page[label]) == _plain(download[label]) == _plain(report[label]) \

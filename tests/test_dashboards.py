@@ -10,7 +10,6 @@ from sqlalchemy import delete, func, select
 
 from credentials.endorsements.models import Endorsement
 from credentials.endorsements.services import suspend_endorsement
-from credentials.register import services as register
 from lms.demo import study
 from lms.insight import action_lists, dashboards, figures, pipeline, scopes
 from lms.insight.models import PipelineBuild, PipelineRecord, PipelineStage
@@ -70,7 +69,7 @@ def world(db_session):
 
 
 def _scope(world):
-    return dashboards.Scope("Trust A", frozenset({world.trust.id}), None, trust=world.trust)
+    return scopes.Scope("Trust A", frozenset({world.trust.id}), None, trust=world.trust)
 
 
 def test_every_candidate_is_counted_in_the_stage_they_are_in(world, db_session):
@@ -105,7 +104,7 @@ def test_tutors_in_training_are_banded_against_the_time_they_have_left(world):
 
 
 def test_action_lists_name_each_tutor_and_lead_to_their_record(world):
-    lists = {a.key: a for a in dashboards.action_lists(_scope(world), Filters())}
+    lists = {a.key: a for a in action_lists.action_lists(_scope(world), Filters())}
     assert [(i.name, i.endpoint) for i in lists["deadline_soon"].items] == [
         ("Ravi Risk", "lms.enrolment")]
     assert lists["deadline_soon"].items[0].args == {"enrolment_id": world.at_risk.id}
@@ -133,7 +132,7 @@ def test_a_suspension_shows_on_the_register_list_and_in_compliance(world, db_ses
 
 
 def test_register_compliance_counts_the_register_as_it_stands(world):
-    compliance = dashboards.register_compliance(_scope(world), Filters())
+    compliance = action_lists.register_compliance(_scope(world), Filters())
     assert compliance.statuses == {"pending": 1, "approved": 1}
     assert (compliance.listed, compliance.approved_percent) == (2, 50.0)
     assert (compliance.training_due_soon, compliance.training_overdue) == (1, 0)
@@ -156,7 +155,7 @@ def test_each_filter_narrows_every_figure(world, filters, total):
         elif value == "north":
             value = world.north.id
         elif isinstance(value, int):
-            value = register.today() + timedelta(days=value)
+            value = clock.today() + timedelta(days=value)
         values[key] = value
     board = dashboards.dashboard(_scope(world), Filters(**values))
     assert board.pipeline.total == total
@@ -251,7 +250,7 @@ def test_exceptions_in_a_period_carry_their_reasons(world, db_session):
     window.extend_deadline(world.on_track, days=7, reason="Bereavement leave",
                                 actor=world.central)
     db_session.commit()
-    today = register.today()
+    today = clock.today()
     found = action_lists.exceptions({world.trust.id}, today - timedelta(days=7), today)
     assert [(e.kind, e.reason) for e in found] == [
         ("Training withdrawn", "Left the school"), ("Deadline extended", "Bereavement leave")]

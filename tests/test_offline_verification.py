@@ -13,7 +13,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 from credentials.endorsements import keys, services, status
-from credentials.endorsements.jsonld import MAX_BYTES
+from credentials.endorsements.json_input import MAX_BYTES
 from credentials.endorsements.models import Endorsement, StatusList
 from credentials.endorsements.multibase import encode_multikey_public
 from credentials.endorsements.verify import NetworkResolver, did_web_url, verify_credential

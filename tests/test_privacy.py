@@ -48,6 +48,7 @@ from lms.audit import services as audit
 from lms.audit.models import AuditEntry
 from lms.notifications.models import OutboxEmail
 from lms.organisations.models import Membership, School, Trust
+from lms.platform import clock
 from lms.platform.errors import DomainError
 from lms.platform.roles import Role
 from lms.privacy.services import (
@@ -151,7 +152,7 @@ def journey(db_session) -> Journey:
     tutor = enrolment.user
     endorsement = db_session.scalars(select(Endorsement).where(
         Endorsement.user_id == tutor.id)).one()
-    today = register.today()
+    today = clock.today()
     check = register.record_dbs_check(
         tutor, trust, certificate_number=CERTIFICATE, issued_on=today - timedelta(days=60),
         level="enhanced_barred", workforce="child", barred_lists=["children"],
@@ -254,8 +255,8 @@ def test_the_export_leaks_no_item_bank_no_certificate_number_and_nobody_else(
                            email="ophelia@privacy.example")
     register.record_dbs_check(
         other.user, journey.trust, certificate_number="123412341234",
-        issued_on=register.today(), level="enhanced_barred", workforce="child",
-        barred_lists=["children"], original_seen_by="Someone", original_seen_on=register.today(),
+        issued_on=clock.today(), level="enhanced_barred", workforce="child",
+        barred_lists=["children"], original_seen_by="Someone", original_seen_on=clock.today(),
         update_service=False, showed_information=False)
     db_session.commit()
     _sign_in_tutor(sign_in, journey)

@@ -21,18 +21,20 @@ from pyld import jsonld as pyld_jsonld
 from pyld.context_resolver import ContextResolver
 
 from credentials.endorsements import jsonld, multibase, proofs
-from credentials.endorsements.jsonld import (
-    CONTEXTS,
+from credentials.endorsements.json_input import (
     CredentialFormatError,
     LimitExceeded,
+    check_limits,
+    parse,
+)
+from credentials.endorsements.jsonld import (
+    CONTEXTS,
     StaticLoader,
     UndefinedTerm,
     UnknownContext,
     canonize,
-    check_limits,
     document_loader,
     loader_with,
-    parse,
 )
 from credentials.endorsements.proofs import ProofCheck, hash_data, sign, verify
 

@@ -122,10 +122,10 @@ NUMBER = "001234567890"
 
 def _record(person, trust, **overrides):
     fields = {
-        "certificate_number": NUMBER, "issued_on": register.today() - timedelta(days=30),
+        "certificate_number": NUMBER, "issued_on": clock.today() - timedelta(days=30),
         "level": "enhanced_barred", "workforce": "child", "barred_lists": ["children"],
         "original_seen_by": "Jo Bloggs, School Business Manager",
-        "original_seen_on": register.today() - timedelta(days=20), "update_service": False,
+        "original_seen_on": clock.today() - timedelta(days=20), "update_service": False,
         "showed_information": False,
     }
     fields.update(overrides)
@@ -137,7 +137,7 @@ def _approved_tutor(db_session):
     trust = endorsement.trust
     _record(endorsement.user, trust)
     register.record_training(endorsement.user, trust,
-                             completed_on=register.today() - timedelta(days=10))
+                             completed_on=clock.today() - timedelta(days=10))
     db_session.commit()
     entry = db_session.scalars(select(RegisterEntry)).one()
     return endorsement, entry
@@ -153,7 +153,7 @@ def test_an_endorsed_tutor_joins_the_register_and_is_approved_once_checked_and_t
     assert "No DBS check recorded" in entry.reasons
     _record(endorsement.user, endorsement.trust)
     register.record_training(endorsement.user, endorsement.trust,
-                             completed_on=register.today())
+                             completed_on=clock.today())
     db_session.commit()
     db_session.refresh(entry)
     assert entry.status == RegisterStatus.APPROVED and entry.reasons == []
@@ -266,17 +266,17 @@ def test_a_dbs_check_lapses_at_midnight_uk_time(db_session):
                         status_check_months=12, training_months=36, actor=None)
     check = db_session.scalars(select(DbsCheck)).one()
     due = derivation.add_months(check.issued_on, 36)
-    midnight = datetime(due.year, due.month, due.day, tzinfo=derivation.LONDON).astimezone(UTC)
+    midnight = datetime(due.year, due.month, due.day, tzinfo=clock.LONDON).astimezone(UTC)
     db_session.commit()
     clock.travel_to(midnight - timedelta(minutes=1))
-    assert register.refresh_register() == []
+    assert derivation.refresh_register() == []
     clock.travel_to(midnight)
-    [change] = register.refresh_register()
+    [change] = derivation.refresh_register()
     assert (change.before, change.after) == (RegisterStatus.APPROVED, RegisterStatus.SUSPENDED)
     db_session.commit()
     db_session.refresh(entry)
     assert entry.reasons == [f"DBS check due on {due:%-d %B %Y}"]
-    assert register.refresh_register() == []
+    assert derivation.refresh_register() == []
 
 
 def test_under_an_update_service_policy_a_status_check_keeps_the_check_current(db_session):
@@ -284,19 +284,19 @@ def test_under_an_update_service_policy_a_status_check_keeps_the_check_current(d
     trust = endorsement.trust
     register.set_policy(trust, dbs_renewal="update_service", certificate_years=3,
                         status_check_months=12, training_months=12, actor=None)
-    issued = register.today() - timedelta(days=400)
+    issued = clock.today() - timedelta(days=400)
     check = _record(endorsement.user, trust, issued_on=issued,
                     original_seen_on=issued + timedelta(days=1), update_service=True)
-    register.record_training(endorsement.user, trust, completed_on=register.today())
+    register.record_training(endorsement.user, trust, completed_on=clock.today())
     db_session.commit()
     entry = db_session.scalars(select(RegisterEntry)).one()
     assert entry.status == RegisterStatus.SUSPENDED, "no status check in over 12 months"
-    register.record_status_check(check, checked_on=register.today() - timedelta(days=5),
+    register.record_status_check(check, checked_on=clock.today() - timedelta(days=5),
                                  result="no_new_information")
     db_session.commit()
     db_session.refresh(entry)
     assert entry.status == RegisterStatus.APPROVED
-    register.record_status_check(check, checked_on=register.today(), result="new_information")
+    register.record_status_check(check, checked_on=clock.today(), result="new_information")
     db_session.commit()
     db_session.refresh(entry)
     assert entry.status == RegisterStatus.SUSPENDED
@@ -307,22 +307,22 @@ def test_a_status_check_needs_a_subscriber_and_a_sensible_date(db_session):
     endorsement = make_endorsement()
     check = _record(endorsement.user, endorsement.trust)
     with pytest.raises(DomainError, match="Update Service"):
-        register.record_status_check(check, checked_on=register.today(),
+        register.record_status_check(check, checked_on=clock.today(),
                                      result="no_new_information")
     subscribed = _record(endorsement.user, endorsement.trust, update_service=True)
     with pytest.raises(DomainError, match="future"):
-        register.record_status_check(subscribed, checked_on=register.today() + timedelta(days=1),
+        register.record_status_check(subscribed, checked_on=clock.today() + timedelta(days=1),
                                      result="no_new_information")
 
 
 def test_information_on_a_certificate_keeps_a_tutor_pending_until_a_risk_decision(db_session):
     endorsement = make_endorsement()
     check = _record(endorsement.user, endorsement.trust, showed_information=True)
-    register.record_training(endorsement.user, endorsement.trust, completed_on=register.today())
+    register.record_training(endorsement.user, endorsement.trust, completed_on=clock.today())
     db_session.commit()
     entry = db_session.scalars(select(RegisterEntry)).one()
     assert entry.status == RegisterStatus.PENDING
-    register.record_risk_decision(check, decision="suitable", decided_on=register.today(),
+    register.record_risk_decision(check, decision="suitable", decided_on=clock.today(),
                                   decided_by="Headteacher, after a risk assessment")
     db_session.commit()
     db_session.refresh(entry)
@@ -364,7 +364,7 @@ def test_a_tutor_who_moves_trust_keeps_the_endorsement_and_needs_the_new_trusts_
     assert moved.status == RegisterStatus.PENDING
     assert moved.reasons == ["No DBS check recorded", "No safeguarding training recorded"]
     _record(endorsement.user, new_trust, certificate_number="009876543210")
-    register.record_training(endorsement.user, new_trust, completed_on=register.today())
+    register.record_training(endorsement.user, new_trust, completed_on=clock.today())
     db_session.commit()
     db_session.refresh(moved)
     assert moved.status == RegisterStatus.APPROVED
@@ -374,10 +374,10 @@ def test_checks_due_within_30_days_or_overdue_are_listed_and_reminded_once(db_se
     endorsement = make_endorsement()
     trust = endorsement.trust
     central = make_member(Role.CENTRAL_TEAM, trust=trust)
-    issued = derivation.add_months(register.today(), -36) + timedelta(days=10)
+    issued = derivation.add_months(clock.today(), -36) + timedelta(days=10)
     _record(endorsement.user, trust, issued_on=issued, original_seen_on=issued)
     register.record_training(endorsement.user, trust,
-                             completed_on=derivation.add_months(register.today(), -12))
+                             completed_on=derivation.add_months(clock.today(), -12))
     db_session.commit()
     due = register.due_checks(trust)
     assert [(d.what, d.overdue) for d in due] == [("Safeguarding training", True),
@@ -410,10 +410,10 @@ def test_an_unknown_choice_gets_a_message_on_its_field(db_session):
     check = _record(endorsement.user, endorsement.trust, update_service=True,
                     showed_information=True)
     with pytest.raises(DomainError, match="from the list") as refused:
-        register.record_status_check(check, checked_on=register.today(), result="maybe")
+        register.record_status_check(check, checked_on=clock.today(), result="maybe")
     assert refused.value.field == "result"
     with pytest.raises(DomainError) as refused:
-        register.record_risk_decision(check, decision="suitable", decided_on=register.today(),
+        register.record_risk_decision(check, decision="suitable", decided_on=clock.today(),
                                       decided_by=" ")
     assert refused.value.field == "decided_by"
     with pytest.raises(DomainError) as refused:
@@ -439,15 +439,15 @@ def test_an_overdue_date_stays_the_next_due_date_and_the_suspension_dates_from_t
         db_session):
     endorsement = make_endorsement()
     trust = endorsement.trust
-    issued = derivation.add_months(register.today(), -36) - timedelta(days=5)
+    issued = derivation.add_months(clock.today(), -36) - timedelta(days=5)
     _record(endorsement.user, trust, issued_on=issued, original_seen_on=issued)
-    register.record_training(endorsement.user, trust, completed_on=register.today())
+    register.record_training(endorsement.user, trust, completed_on=clock.today())
     db_session.commit()
     entry = db_session.scalars(select(RegisterEntry)).one()
     due = derivation.add_months(issued, 36)
     assert entry.status == RegisterStatus.SUSPENDED
-    assert entry.next_due_on == due <= register.today()
-    lapsed_at = datetime(due.year, due.month, due.day, tzinfo=derivation.LONDON)
+    assert entry.next_due_on == due <= clock.today()
+    lapsed_at = datetime(due.year, due.month, due.day, tzinfo=clock.LONDON)
     assert entry.status_since == lapsed_at.astimezone(UTC)
 
 

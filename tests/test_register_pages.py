@@ -31,6 +31,7 @@ from credentials.register.queries import register_scope
 from lms.accounts.models import User
 from lms.audit.models import AuditEntry
 from lms.organisations.models import Cluster, School, Trust
+from lms.platform import clock
 from lms.platform.authz import Action, can
 from lms.platform.errors import DomainError
 from lms.platform.extensions import db
@@ -94,7 +95,7 @@ def _tutor(school: School, name: str, *, phase: str = "primary", subject: str = 
 
 
 def _days(n: int) -> date:
-    return register.today() - timedelta(days=n)
+    return clock.today() - timedelta(days=n)
 
 
 def _check(person: User, trust: Trust, *, issued_days_ago: int = 30, number: str = NUMBER,
@@ -493,10 +494,10 @@ def test_the_exports_carry_every_column_and_neutralise_formulas(client, db_sessi
         Endorsement.user_id == listed["ada"].id)).one()
     assert ada == {
         "Name": "Ada Approved", "Email": "adaapproved@tutors.example", "Status": "Approved",
-        "Reasons": "", "Since": register.today().isoformat(), "Schools": "Oak Primary",
+        "Reasons": "", "Since": clock.today().isoformat(), "Schools": "Oak Primary",
         "Pathway": "Primary", "Phase": "Primary", "Subject": "Early reading",
         "Endorsement status": "Valid",
-        "Endorsement valid until": register.today(endorsement.valid_until).isoformat(),
+        "Endorsement valid until": clock.today(endorsement.valid_until).isoformat(),
         "DBS certificate": MASKED, "DBS issued": _days(30).isoformat(),
         "DBS due": derivation.add_months(_days(30), 36).isoformat(),
         "Safeguarding training completed": _days(100).isoformat(),
@@ -611,7 +612,7 @@ def test_the_list_and_the_entry_policy_agree(db_session, world, listed):
     for person in (world.central, world.trustee, world.lead, world.head, admin):
         scope = register_scope(person, world.trust)
         listed_ids = {row.entry.id for row in register_page(
-            scope, RegisterFilters(), register.today()).rows}
+            scope, RegisterFilters(), clock.today()).rows}
         allowed = {e.id for e in entries if can(person, Action.VIEW, e)}
         assert listed_ids == allowed, person.name
 

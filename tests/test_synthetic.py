@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 
 from credentials.endorsements import status
 from credentials.endorsements.models import Endorsement, EndorsementStatus, StatusList
-from credentials.register import services as register
+from credentials.register import derivation
 from credentials.register.models import RegisterEntry
 from lms.insight.synthetic import STAGE_WEIGHTS, Scale, generate
 from lms.organisations import services
@@ -49,7 +49,7 @@ def test_enrolments_follow_their_nominations_and_passes_their_endorsements(datas
 def test_register_statuses_are_the_real_derivation(dataset, db_session):
     statuses = Counter(db_session.scalars(select(RegisterEntry.status)))
     assert len(statuses) == 4  # approved, pending, suspended and removed all occur
-    assert register.refresh_register(notify=False) == []
+    assert derivation.refresh_register(notify=False) == []
 
 
 def test_suspended_and_revoked_endorsements_are_set_in_the_status_list(dataset, db_session):

@@ -11,7 +11,7 @@ import yaml
 
 from lms.platform.errors import DomainError
 
-ITEMS_ROOT = Path(__file__).resolve().parent / "items"
+ITEMS_ROOT = Path(__file__).resolve().parent.parent / "items"
 TYPES = {"single", "multiple"}
 USES = {"summative", "formative"}
 STATUSES = {"draft", "live", "retired"}

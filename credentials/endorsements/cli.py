@@ -27,7 +27,7 @@ credentials_cli = AppGroup("credentials", help="Endorsements and their verificat
 def verify_command(credential_file: Path, did_document: Path | None,
                    status_lists: tuple[Path, ...], allow_http: bool) -> None:
     """Verify a credential: proof, dates and status. Exit 0 only when it is valid."""
-    from credentials.endorsements.jsonld import MAX_BYTES, CredentialFormatError, parse
+    from credentials.endorsements.json_input import MAX_BYTES, CredentialFormatError, parse
     from credentials.endorsements.verify import NetworkResolver, lists_from_files, verify_credential
     from lms.platform import clock
 

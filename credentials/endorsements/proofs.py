@@ -15,14 +15,8 @@ from typing import Any
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
-from credentials.endorsements.jsonld import (
-    CredentialFormatError,
-    Loader,
-    canonize,
-    check_limits,
-    document_loader,
-    shorten,
-)
+from credentials.endorsements.json_input import CredentialFormatError, check_limits
+from credentials.endorsements.jsonld import Loader, canonize, document_loader, shorten
 from credentials.endorsements.multibase import MultibaseError, decode_z, encode_z
 
 PROOF_TYPE = "DataIntegrityProof"

@@ -19,7 +19,7 @@ from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
-from credentials.endorsements.jsonld import CredentialFormatError, check_limits, parse
+from credentials.endorsements.json_input import CredentialFormatError, check_limits, parse
 from credentials.endorsements.multibase import decode_multikey_public
 from credentials.endorsements.proofs import verify as verify_proof
 

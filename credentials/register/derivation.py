@@ -1,4 +1,5 @@
-"""A register entry's status, derived from the facts, and the refresh that keeps every entry true."""
+"""A register entry's status, derived from the facts, and the refresh that keeps every entry
+true."""
 
 from __future__ import annotations
 

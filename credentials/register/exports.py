@@ -6,7 +6,6 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import BinaryIO
 
-from credentials.register import services as register
 from credentials.register.queries import (
     ExportRow,
     RegisterFilters,
@@ -15,6 +14,7 @@ from credentials.register.queries import (
     whole_register,
 )
 from lms.organisations.models import Trust
+from lms.platform import clock
 from lms.platform.spreadsheets import XLSX_TYPE, cell_text, csv_chunks, write_xlsx
 
 HEADINGS = ["Name", "Email", "Status", "Reasons", "Since", "Schools", "Pathway", "Phase",
@@ -33,7 +33,7 @@ def _rows(trust: Trust, filters: Mapping | RegisterFilters | None,
           scope: RegisterScope | None) -> Iterator[ExportRow]:
     if not isinstance(filters, RegisterFilters):
         filters = RegisterFilters(**(filters or {}))
-    return export_rows(scope or whole_register(trust), filters, register.today())
+    return export_rows(scope or whole_register(trust), filters, clock.today())
 
 
 def register_csv(trust: Trust, filters: Mapping | RegisterFilters | None = None,

@@ -1,4 +1,5 @@
-"""The approved-tutor register: entries, DBS checks, safeguarding training, policies and provider access."""
+"""The approved-tutor register: entries, DBS checks, safeguarding training, policies and provider
+access."""
 
 from __future__ import annotations
 

@@ -28,6 +28,7 @@ from credentials.register.models import (
 from lms.accounts.models import User
 from lms.organisations.models import School, Trust
 from lms.organisations.queries import visible_schools
+from lms.platform import clock
 from lms.platform.authz import Action, can
 from lms.platform.extensions import db
 from lms.programme.models import Pathway, TutoringPhase
@@ -153,7 +154,7 @@ def register_counts(scope: RegisterScope, filters: RegisterFilters, on: date
 def register_user_ids(scope: RegisterScope) -> set[int]:
     """The people whose entries the person may see (to narrow trust-wide lists)."""
     return set(db.session.scalars(_filtered([RegisterEntry.user_id], scope, RegisterFilters(),
-                                            register.today())))
+                                            clock.today())))
 
 
 # --- a page of the register -----------------------------------------------------------------
@@ -301,18 +302,18 @@ def export_rows(scope: RegisterScope, filters: RegisterFilters, on: date
         check = latest.get(user_id)
         completed = trained.get(user_id)
         dbs_due = None
-        if check is not None and register.covers_children(check.level, check.workforce,
+        if check is not None and derivation.covers_children(check.level, check.workforce,
                                                           check.barred_lists):
             dbs_due = derivation.dbs_due_on(policy, check.issued_on, check.update_service,
                                           last_status_check.get(check.id))
         yield ExportRow(
             name=name, email=email, status=status, reasons=reasons or [],
-            since=register.today(status_since), schools=schools.get(entry_id, []),
+            since=clock.today(status_since), schools=schools.get(entry_id, []),
             pathway=endorsement.pathway.short_label if endorsement else "",
             phase=endorsement.phase.label if endorsement else "",
             subject=subject or "",
             endorsement_status=endorsement.status.label if endorsement else "None",
-            endorsement_valid_until=register.today(endorsement.valid_until)
+            endorsement_valid_until=clock.today(endorsement.valid_until)
             if endorsement else None,
             dbs_certificate=derivation.masked(register.certificate_number(check))
             if check else "",

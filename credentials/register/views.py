@@ -59,6 +59,7 @@ from credentials.register.queries import RegisterFilters, RegisterScope
 from lms.accounts.models import User
 from lms.organisations.models import Provider, School, Trust
 from lms.organisations.policies import school_ids_for
+from lms.platform import clock
 from lms.platform.authz import Access, Action, access, can, require
 from lms.platform.errors import DomainError
 from lms.platform.extensions import db
@@ -122,7 +123,7 @@ def show_register(trust_id: int):
     page = None
     if filters is not None:
         number = request.args.get("page", "1")
-        page = queries.register_page(scope, filters, register.today(),
+        page = queries.register_page(scope, filters, clock.today(),
                                      page=int(number) if number.isdigit() else 1,
                                      per_page=PER_PAGE)
     return render_template(
@@ -141,7 +142,7 @@ def _export(trust_id: int) -> tuple[RegisterScope, RegisterFilters]:
 
 
 def _filename(trust: Trust, extension: str) -> str:
-    return f"approved-tutor-register-{trust.id}-{register.today():%Y-%m-%d}.{extension}"
+    return f"approved-tutor-register-{trust.id}-{clock.today():%Y-%m-%d}.{extension}"
 
 
 @bp.get("/trusts/<int:trust_id>/register.csv")
@@ -175,7 +176,7 @@ def register_due(trust_id: int):
         visible = queries.register_user_ids(scope)
         items = [item for item in items if item.person.id in visible]
     return render_template("credentials/register_due.html", trust=scope.trust, items=items,
-                           days=register.DUE_SOON_DAYS, today=register.today())
+                           days=derivation.DUE_SOON_DAYS, today=clock.today())
 
 
 @bp.post("/trusts/<int:trust_id>/register/find-certificate")

@@ -1,4 +1,5 @@
-"""The action lists (who needs chasing, one click from each record), register compliance and exceptions."""
+"""The action lists (who needs chasing, one click from each record), register compliance and
+exceptions."""
 
 from __future__ import annotations
 
@@ -130,7 +131,7 @@ def action_lists(scope: Scope, filters: Filters, now: datetime | None = None,
     from credentials.register.models import RegisterEntry, RegisterStatus
 
     now = now or clock.now()
-    on = register.today(now)
+    on = clock.today(now)
     stage_count = (lambda stage: figures.overall.stages.get(stage, 0)) if figures is not None \
         else (lambda stage: None)
     enrolment = lambda r: ("lms.enrolment", {"enrolment_id": r.enrolment_id})  # noqa: E731
@@ -243,7 +244,7 @@ def register_compliance(scope: Scope, filters: Filters, now: datetime | None = N
     from credentials.register import services as register
     from credentials.register.models import RegisterEntry
 
-    on = register.today(now)
+    on = clock.today(now)
     soon = on + timedelta(days=DUE_SOON_DAYS)
     live = RegisterEntry.removed_at.is_(None)
 

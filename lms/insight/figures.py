@@ -1,4 +1,5 @@
-"""The dashboards figures, each defined once: the pipeline by stage, pass rates, days to endorsement and progress against time left."""
+"""The dashboards figures, each defined once: the pipeline by stage, pass rates, days to
+endorsement and progress against time left."""
 
 from __future__ import annotations
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from flask import Response, abort, render_template, request, url_for
 from flask_login import current_user
 
-from lms.insight import dashboards, reports, scopes
+from lms.insight import reports, scopes
 from lms.insight.forms import BoardReportForm
 from lms.organisations.models import Trust
 from lms.platform.authz import Access, access
@@ -18,7 +18,7 @@ from lms.platform.extensions import db
 from lms.platform.web import bp
 
 
-def _scope(trust_id: int) -> dashboards.Scope:
+def _scope(trust_id: int) -> scopes.Scope:
     trust = db.session.get(Trust, trust_id)
     scope = scopes.trust_scope(current_user, trust) if trust is not None else None
     if scope is None or scope.school_ids is not None:
@@ -26,7 +26,7 @@ def _scope(trust_id: int) -> dashboards.Scope:
     return scope
 
 
-def _report(scope: dashboards.Scope) -> tuple[BoardReportForm, reports.BoardReport | None]:
+def _report(scope: scopes.Scope) -> tuple[BoardReportForm, reports.BoardReport | None]:
     """The period from the address (the current term so far when left out) and its report,
     or the form with what to fix."""
     from lms.platform.clock import today
@@ -57,7 +57,7 @@ def _period_links(trust_id: int, report: reports.BoardReport | None) -> dict[str
     }
 
 
-def _page(scope: dashboards.Scope, form: BoardReportForm,
+def _page(scope: scopes.Scope, form: BoardReportForm,
           report: reports.BoardReport | None):
     pdf_url = url_for("lms.board_report_pdf", trust_id=scope.trust.id,
                       start=report.period.start.isoformat(),

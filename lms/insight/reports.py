@@ -15,7 +15,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from fpdf import FPDF
 from fpdf.fonts import FontFace
 
-from lms.insight import action_lists, dashboards, figures, scopes
+from lms.insight import action_lists, figures, scopes
 from lms.insight.action_lists import EXCEPTION_ACTIONS, ExceptionItem, RegisterCompliance
 from lms.insight.figures import PassRate, StageCount
 from lms.insight.scopes import Filters, Scope
@@ -267,7 +267,7 @@ class BoardReport:
 def _figures(scope: Scope, period: Period) -> tuple[Headline, figures.Pipeline,
                                                       list[PassRate]]:
     filters = period.filters
-    cohort = dashboards.pipeline(scope, filters)
+    cohort = figures.pipeline(scope, filters)
     rates = figures.pass_rates_of(cohort)
     overall = rates[-1]
     headline = Headline(cohort.total, cohort.overall.endorsed, cohort.overall.approved,
@@ -281,18 +281,17 @@ def board_report(scope: Scope, start: date, end: date, now: datetime | None = No
     """The report on a whole trust (or several) for ``start``–``end`` (UK dates), against the
     period of the same length just before it. Brings the pipeline records up to date first,
     as the dashboards do."""
-    from credentials.register import services as register
     from lms.insight import pipeline as records
     from lms.platform import clock
 
     if scope.school_ids is not None:
         raise DomainError("The board report covers a whole trust")
     now = now or clock.now()
-    today = register.today(now)
+    today = clock.today(now)
     check_period(start, end, today)
     period = Period(start, end)
     previous = period.before()
-    trusts = dashboards.trust_ids_of(scope, Filters())
+    trusts = scopes.trust_ids_of(scope, Filters())
     records.refresh(trusts, now=now)
     current, cohort, rates = _figures(scope, period)
     before, _, _ = _figures(scope, previous)
@@ -305,7 +304,7 @@ def board_report(scope: Scope, start: date, end: date, now: datetime | None = No
         previous_period=previous, prepared_on=today, built_at=records.built_at(trusts),
         current=current, previous=before, pipeline=tuple(cohort.stages),
         pass_rates=tuple(rates),
-        register=dashboards.register_compliance(scope, Filters(), now),
+        register=action_lists.register_compliance(scope, Filters(), now),
         exceptions=tuple(found),
         exception_counts=tuple(ExceptionCount(kind, now_counts[kind], earlier[kind])
                                for kind in EXCEPTION_ACTIONS.values()))

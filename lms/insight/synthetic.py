@@ -22,6 +22,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import func, select, text
 
+from credentials.register import derivation
 from lms.platform import bulk, clock
 from lms.platform.errors import DomainError
 from lms.platform.extensions import db
@@ -142,7 +143,6 @@ def generate(scale: Scale = Scale(), *, seed: int = 2026, now: datetime | None =
     from assessments.bank.services import load_bank
     from assessments.checks.services import check_topics
     from courses.services import current_version, load_content
-    from credentials.register import services as register
     from lms.accounts.security import hash_password
 
     if scale.trusts < 1 or scale.schools < scale.trusts or scale.tutors < 0:
@@ -421,7 +421,7 @@ def generate(scale: Scale = Scale(), *, seed: int = 2026, now: datetime | None =
             StatusList.id.in_([s["id"] for s in status_lists]))):
         status.publish(status_list, now)
     if derive_register:
-        register.refresh_register(now=now, notify=False)
+        derivation.refresh_register(now=now, notify=False)
     return made
 
 

@@ -253,7 +253,7 @@ def _export(place: Place, scope: Scope, section: str, fmt: str) -> Response:
     """One section as a file: the figures the page shows, for the same scope, filters and
     sort order."""
     # Only the action lists' sheet names who is in them; every other sheet needs the counts.
-    items = dashboards.ACTION_LIST_LIMIT if section == "actions" else ITEMS_SHOWN
+    items = scopes.ACTION_LIST_LIMIT if section == "actions" else ITEMS_SHOWN
     _form, board = _board(place, scope, items)
     if board is None:
         abort(400)

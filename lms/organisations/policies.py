@@ -1,4 +1,5 @@
-"""Who may see and change trusts, clusters, schools, people and providers: the scope facts every policy uses."""
+"""Who may see and change trusts, clusters, schools, people and providers: the scope facts every
+policy uses."""
 
 from __future__ import annotations
 

@@ -7,8 +7,7 @@ from flask_login import current_user
 
 from lms.accounts.models import User
 from lms.accounts.views import _password_from_link
-from lms.organisations import people, services
-from lms.organisations import queries as organisations_queries
+from lms.organisations import people, queries, services
 from lms.organisations.forms import (
     ClusterForm,
     InviteStaffForm,
@@ -51,7 +50,7 @@ def trusts():
             db.session.commit()
             flash(f"{trust.name} has been added.", "success")
             return redirect(url_for("lms.trust", trust_id=trust.id))
-    return render_template("lms/trusts.html", trusts=organisations_queries.all_trusts(), form=form), (
+    return render_template("lms/trusts.html", trusts=queries.all_trusts(), form=form), (
         200 if not form.errors else 400
     )
 
@@ -134,7 +133,7 @@ def school(school_id: int):
     return render_template(
         "lms/school.html",
         school=school,
-        people=organisations_queries.school_people(school),
+        people=queries.school_people(school),
         can_manage=can(current_user, Action.MANAGE, school),
     )
 
@@ -174,7 +173,7 @@ def edit_school(school_id: int):
 def move_school(school_id: int):
     school = require(Action.MANAGE, db.session.get(School, school_id))
     may_transfer = can(current_user, Action.TRANSFER, school)
-    trusts = organisations_queries.all_trusts() if may_transfer else [school.trust]
+    trusts = queries.all_trusts() if may_transfer else [school.trust]
     form = MoveSchoolForm()
     form.trust_id.choices = [(str(t.id), t.name) for t in trusts]
     if request.method == "GET":
@@ -246,7 +245,7 @@ def trust_people(trust_id: int):
     return render_template(
         "lms/trust_people.html",
         trust=trust,
-        staff=organisations_queries.trust_staff(trust),
+        staff=queries.trust_staff(trust),
         form=form,
         can_manage=may_manage,
         end_form=ReasonForm(),
