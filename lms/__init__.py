@@ -73,7 +73,6 @@ def create_app(config: dict | None = None) -> Flask:
     import lms.accounts.views  # noqa: F401
     import lms.audit.tasks  # noqa: F401
     import lms.home.views  # noqa: F401
-    import lms.insight.audit_policy  # noqa: F401
     import lms.insight.audit_views  # noqa: F401
     import lms.insight.record_views  # noqa: F401
     import lms.insight.report_views  # noqa: F401

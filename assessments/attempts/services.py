@@ -24,7 +24,7 @@ from assessments.attempts.models import (
 from assessments.bank.blueprints import BLUEPRINTS
 from assessments.bank.models import ItemVersion
 from assessments.bank.papers import draw_paper, new_seed
-from assessments.bank.services import _positions, current_bank, is_correct
+from assessments.bank.services import current_bank, is_correct, option_positions
 from lms.audit import services as audit
 from lms.platform import clock
 from lms.platform.errors import DomainError
@@ -181,7 +181,7 @@ def save_answer(attempt: Attempt, position: int, selected, *, now: datetime | No
     """
     now = now or clock.now()
     _refuse_if_closed(attempt, now)
-    positions = _positions(selected, None)
+    positions = option_positions(selected, None)
     still_open = select(Attempt.id).where(
         Attempt.id == attempt.id, Attempt.status == AttemptStatus.IN_PROGRESS,
         Attempt.deadline_at > now).with_for_update(read=True)
@@ -283,9 +283,9 @@ def submit_attempt(attempt: Attempt, *, now: datetime | None = None, auto: bool 
 
 def _tell_school_leaders(enrolment: Enrolment) -> None:
     from lms.notifications.services import send_email
-    from lms.organisations.leaders import _school_leaders
+    from lms.organisations.queries import school_leaders
 
-    for leader in _school_leaders(enrolment.school_id):
+    for leader in school_leaders(enrolment.school_id):
         send_email(leader.email, "A tutor did not pass the assessment", "enrolment_failed",
                    leader=leader, enrolment=enrolment)
 

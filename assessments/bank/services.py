@@ -99,7 +99,7 @@ def is_correct(options: list[dict], option_order: list[int], selected: list[int]
     return chosen == correct_indexes(options)
 
 
-def _positions(raw, option_count: int | None) -> list[int]:
+def option_positions(raw, option_count: int | None) -> list[int]:
     """Positions from a form or API: whole numbers in range (when the count is known here),
     no repeats."""
     try:

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from assessments.bank.blueprints import BLUEPRINTS
 from assessments.bank.models import ItemVersion, correct_indexes
 from assessments.bank.papers import new_seed
-from assessments.bank.services import _positions, current_bank, is_correct
+from assessments.bank.services import current_bank, is_correct, option_positions
 from assessments.checks.models import FormativeResult
 from lms.platform import clock
 from lms.platform.errors import DomainError
@@ -73,7 +73,7 @@ def submit_check(check: FormativeResult, answers: dict[int, list[int]]) -> list[
     feedback = []
     for index, entry in enumerate(check.items):
         item = db.session.get(ItemVersion, entry["item_version_id"])
-        selected = _positions(answers.get(index, []), len(item.options))
+        selected = option_positions(answers.get(index, []), len(item.options))
         feedback.append(ItemFeedback(item, entry["option_order"], selected,
                                      is_correct(item.options, entry["option_order"],
                                                 selected)))

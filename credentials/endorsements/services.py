@@ -261,7 +261,7 @@ def send_expiry_reminders(now: datetime | None = None) -> int:
     """Tell the tutor and their school 60 and 14 days before an endorsement expires; each
     reminder goes once (a second run sends nothing)."""
     from lms.notifications.services import send_email
-    from lms.organisations.leaders import _school_leaders
+    from lms.organisations.queries import school_leaders
     from lms.programme.models import SentReminder
 
     now = now or clock.now()
@@ -280,7 +280,7 @@ def send_expiry_reminders(now: datetime | None = None) -> int:
                 continue
             db.session.add(SentReminder(kind=kind, subject_type="Endorsement",
                                         subject_id=endorsement.id, key=key))
-            recipients = [endorsement.user, *_school_leaders(endorsement.school_id)]
+            recipients = [endorsement.user, *school_leaders(endorsement.school_id)]
             for person in recipients:
                 send_email(person.email, "A tutor endorsement expires soon",
                            "endorsement_expiring", person=person, endorsement=endorsement,

@@ -179,7 +179,7 @@ def _since(derived: Derived, now: datetime) -> datetime:
 # --- the facts, in bulk -------------------------------------------------------------------
 
 
-def _policies(trust_ids: set[int]) -> dict[int, RegisterPolicy]:
+def register_policies(trust_ids: set[int]) -> dict[int, RegisterPolicy]:
     found = {p.trust_id: p for p in db.session.scalars(
         select(RegisterPolicy).where(RegisterPolicy.trust_id.in_(trust_ids)))}
     return {t: found.get(t) or RegisterPolicy(trust_id=t, dbs_renewal=DbsRenewal.CERTIFICATE,
@@ -225,7 +225,7 @@ def load_facts(entries: list[tuple[int, int, int, datetime | None, str | None]],
     few queries however many entries there are. ``users``, a query of the entries' user ids,
     reads a whole register faster than the ids listed."""
     trusts = {trust_id for _, trust_id, _, _, _ in entries}
-    policies = _policies(trusts)
+    policies = register_policies(trusts)
     if users is None:
         ids = sorted({user_id for _, _, user_id, _, _ in entries})
         among = [lambda column, chunk=chunk: column.in_(chunk) for chunk in _chunks(ids)]

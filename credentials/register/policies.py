@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from credentials.register.models import RegisterEntry
 from lms.accounts.models import User
-from lms.organisations.policies import _school, school_ids_for, trust_ids_for
+from lms.organisations.policies import school_ids_for, school_rule, trust_ids_for
 from lms.platform.authz import Action, policy
 from lms.platform.roles import Role
 
@@ -20,7 +20,7 @@ def _register_entry(user: User, action: Action, entry: RegisterEntry) -> bool:
     if entry.user_id == user.id or entry.trust_id in trust_ids_for(
             user, Role.CENTRAL_TEAM, Role.TRUSTEE):
         return True
-    return any(_school(user, Action.VIEW, school) for school in entry.schools)
+    return any(school_rule(user, Action.VIEW, school) for school in entry.schools)
 
 
 def schools_where_they_work(person: User, trust_id: int) -> set[int]:

@@ -20,9 +20,9 @@ from credentials.register.derivation import (
     CERTIFICATE_NUMBER,
     CERTIFICATE_PURPOSE,
     DUE_SOON_DAYS,
-    _policies,
     covers_children,
     refresh_register,
+    register_policies,
 )
 from credentials.register.models import (
     DbsCheck,
@@ -50,7 +50,7 @@ from lms.programme.models import Enrolment, Nomination
 
 
 def policy_for(trust: Trust) -> RegisterPolicy:
-    return _policies({trust.id})[trust.id]
+    return register_policies({trust.id})[trust.id]
 
 
 def set_policy(trust: Trust, *, dbs_renewal: str, certificate_years: int,

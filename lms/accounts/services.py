@@ -67,7 +67,7 @@ def create_user(email: str, name: str, *, actor: User | None, password: str | No
     return user
 
 
-def _user_from_token(purpose: str, token: str, max_age_key: str) -> tuple[User, dict]:
+def user_from_token(purpose: str, token: str, max_age_key: str) -> tuple[User, dict]:
     payload = read_token(purpose, token, current_app.config[max_age_key])
     user = db.session.get(User, payload.get("user"))
     if user is None or not user.is_active:
@@ -116,7 +116,7 @@ def request_password_reset(email: str, address: str | None = None) -> None:
 
 
 def check_password_reset(token: str) -> User:
-    user, payload = _user_from_token(PASSWORD_RESET, token, "PASSWORD_RESET_MAX_AGE")
+    user, payload = user_from_token(PASSWORD_RESET, token, "PASSWORD_RESET_MAX_AGE")
     if payload.get("pw") != (user.password_hash or "")[-12:]:
         from lms.platform.errors import TokenInvalid
 
@@ -153,7 +153,7 @@ def request_email_verification(user: User) -> None:
 
 
 def verify_email(token: str) -> User:
-    user, payload = _user_from_token(EMAIL_VERIFICATION, token, "EMAIL_VERIFICATION_MAX_AGE")
+    user, payload = user_from_token(EMAIL_VERIFICATION, token, "EMAIL_VERIFICATION_MAX_AGE")
     if payload.get("email") != user.email:
         from lms.platform.errors import TokenInvalid
 

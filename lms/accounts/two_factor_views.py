@@ -40,8 +40,7 @@ from lms.platform.authz import Access, Action, access, require
 from lms.platform.crypto import DecryptionFailed, decrypt, encrypt
 from lms.platform.errors import DomainError
 from lms.platform.extensions import db
-from lms.platform.forms import RequiredReasonForm
-from lms.platform.forms_fail import _fail
+from lms.platform.forms import RequiredReasonForm, fail
 from lms.platform.roles import Role
 from lms.platform.web import bp
 
@@ -86,7 +85,7 @@ def two_factor_challenge():
         try:
             used = two_factor.check_second_factor(user, form.code.data)
         except DomainError as error:
-            _fail(form, error)
+            fail(form, error)
         else:
             if used == two_factor.RECOVERY:
                 left = two_factor.recovery_codes_left(user)
@@ -136,7 +135,7 @@ def _set_up(user: User, done, *, signed_in: bool):
         try:
             codes = two_factor.enable_two_factor(user, secret, form.code.data)
         except DomainError as error:
-            _fail(form, error)
+            fail(form, error)
         else:
             db.session.commit()
             session.pop(SETUP, None)
@@ -254,7 +253,7 @@ def replace_recovery_codes():
         try:
             codes = two_factor.replace_recovery_codes(current_user, form.code.data)
         except DomainError as error:
-            _fail(form, error)
+            fail(form, error)
         else:
             db.session.commit()
             _keep_codes(current_user, codes)
@@ -270,7 +269,7 @@ def turn_off_two_factor():
         try:
             two_factor.turn_off_two_factor(current_user, form.code.data)
         except DomainError as error:
-            _fail(form, error)
+            fail(form, error)
         else:
             db.session.commit()
             flash("Two-factor sign-in is off.", "success")

@@ -13,7 +13,7 @@ from lms.platform.authz import Access, access
 from lms.platform.counters import RateLimited
 from lms.platform.errors import DomainError, TokenInvalid
 from lms.platform.extensions import db
-from lms.platform.forms_fail import _fail
+from lms.platform.forms import fail
 from lms.platform.web import bp
 
 
@@ -29,7 +29,7 @@ def _safe_next(target: str | None) -> str:
     return url_for("lms.home")
 
 
-def _link_problem(error: TokenInvalid):
+def link_problem(error: TokenInvalid):
     db.session.rollback()
     return render_template("lms/link_problem.html", message=error.message), 400
 
@@ -47,7 +47,7 @@ def sign_in():
         try:
             user = accounts.authenticate(form.email.data, form.password.data, request.remote_addr)
         except DomainError as error:
-            _fail(form, error)
+            fail(form, error)
             db.session.commit()
         else:
             db.session.commit()
@@ -71,7 +71,7 @@ def forgot_password():
         try:
             accounts.request_password_reset(form.email.data, request.remote_addr)
         except RateLimited as error:
-            _fail(form, error)
+            fail(form, error)
             return render_template("lms/forgot_password.html", form=form), 429, {
                 "Retry-After": str(error.retry_after)}
         db.session.commit()
@@ -81,17 +81,17 @@ def forgot_password():
     return render_template("lms/forgot_password.html", form=form)
 
 
-def _password_from_link(check, apply, template: str, token: str, done_message: str):
+def password_from_link(check, apply, template: str, token: str, done_message: str):
     try:
         user = check(token)
     except TokenInvalid as error:
-        return _link_problem(error)
+        return link_problem(error)
     form = SetPasswordForm()
     if form.validate_on_submit():
         try:
             user = apply(token, form.password.data)
         except DomainError as error:
-            _fail(form, error)
+            fail(form, error)
         else:
             db.session.commit()
             from lms.accounts.sign_in import begin_sign_in
@@ -104,7 +104,7 @@ def _password_from_link(check, apply, template: str, token: str, done_message: s
 @bp.route("/password/reset/<token>", methods=["GET", "POST"])
 @access(Access.PUBLIC)
 def reset_password(token: str):
-    return _password_from_link(accounts.check_password_reset, accounts.reset_password,
+    return password_from_link(accounts.check_password_reset, accounts.reset_password,
                                "lms/reset_password.html", token, "Your password has been reset.")
 
 
@@ -117,7 +117,7 @@ def account():
             accounts.change_password(current_user, form.current_password.data,
                                      form.password.data)
         except DomainError as error:
-            _fail(form, error)
+            fail(form, error)
         else:
             db.session.commit()
             flash("Your password has been changed.", "success")
@@ -144,7 +144,7 @@ def verify_email(token: str):
     try:
         accounts.verify_email(token)
     except TokenInvalid as error:
-        return _link_problem(error)
+        return link_problem(error)
     db.session.commit()
     flash("Your email address is confirmed.", "success")
     return redirect(url_for("lms.home"))

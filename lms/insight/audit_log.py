@@ -10,7 +10,10 @@ from sqlalchemy import exists, select
 from lms.accounts.models import User
 from lms.audit.models import AuditEntry
 from lms.organisations.models import Trust
+from lms.organisations.policies import trust_ids_for
+from lms.platform.authz import Action, policy
 from lms.platform.extensions import db
+from lms.platform.roles import Role
 
 #: Entries on one page of an audit log search.
 AUDIT_PAGE_SIZE = 100
@@ -88,3 +91,8 @@ def audit_entries(
     return AuditPage(entries, entries[0].id if newer else None,
                      entries[-1].id if older else None)
 
+
+@policy(AuditEntry)
+def _audit_entry(user: User, action: Action, entry: AuditEntry) -> bool:
+    readers = trust_ids_for(user, Role.CENTRAL_TEAM, Role.TRUSTEE)
+    return action == Action.VIEW and entry.trust_id in readers

@@ -19,7 +19,7 @@ from lms.programme.models import (
     NominationStatus,
     SentReminder,
 )
-from lms.programme.nominations import _new_invitation_link
+from lms.programme.nominations import new_invitation_link
 
 # --- nudging ------------------------------------------------------------------------------
 
@@ -78,7 +78,7 @@ def nudge_candidate(nomination: Nomination, *, actor: User | None) -> Nomination
             changes["status"] = (nomination.status, NominationStatus.INVITED)
             nomination.move_to(NominationStatus.INVITED)
         version = nomination.invitation_version
-        link = _new_invitation_link(nomination)
+        link = new_invitation_link(nomination)
         changes["invitation_version"] = (version, nomination.invitation_version)
         send_email(nomination.candidate_email,
                    "A reminder: your invitation to train as a tutor", "nudge",

@@ -10,8 +10,7 @@ from lms.organisations.models import School, Trust
 from lms.platform.authz import Access, Action, access, can, require
 from lms.platform.errors import DomainError
 from lms.platform.extensions import db
-from lms.platform.forms import RequiredReasonForm
-from lms.platform.forms_fail import _fail
+from lms.platform.forms import RequiredReasonForm, fail
 from lms.platform.web import bp
 from lms.programme import queries, window
 from lms.programme.forms import (
@@ -78,7 +77,7 @@ def extend_enrolment(enrolment_id: int):
             window.extend_deadline(enrolment, days=form.days.data, reason=form.reason.data,
                                         actor=current_user)
         except DomainError as error:
-            _fail(form, error)
+            fail(form, error)
         else:
             db.session.commit()
             flash(f"The deadline is now {enrolment.deadline_at:%-d %B %Y}.", "success")
@@ -99,7 +98,7 @@ def withdraw_enrolment(enrolment_id: int):
             window.withdraw_enrolment(enrolment, reason=form.reason.data,
                                            actor=current_user)
         except DomainError as error:
-            _fail(form, error)
+            fail(form, error)
         else:
             db.session.commit()
             flash("The tutor has been withdrawn from training.", "success")

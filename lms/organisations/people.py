@@ -11,7 +11,7 @@ from lms.accounts.security import (
     make_token,
     spend_token,
 )
-from lms.accounts.services import _user_from_token, create_user, find_user_by_email
+from lms.accounts.services import create_user, find_user_by_email, user_from_token
 from lms.audit import services as audit
 from lms.notifications.services import link_to, send_email
 from lms.organisations.models import (
@@ -175,7 +175,7 @@ def send_invitation(user: User, membership: Membership | None = None) -> None:
 def _invited_user(token: str) -> tuple[User, dict]:
     """An invitation only sets a first password: once the account has one (from another
     invitation or a reset), a leftover link must not replace it."""
-    user, payload = _user_from_token(INVITATION, token, "INVITATION_MAX_AGE")
+    user, payload = user_from_token(INVITATION, token, "INVITATION_MAX_AGE")
     if user.password_hash is not None:
         from lms.platform.errors import TokenInvalid
 

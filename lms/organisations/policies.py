@@ -53,7 +53,7 @@ def _cluster(user: User, action: Action, cluster: Cluster) -> bool:
 
 
 @policy(School)
-def _school(user: User, action: Action, school: School) -> bool:
+def school_rule(user: User, action: Action, school: School) -> bool:
     if action == Action.TRANSFER:
         return False
     if _trust(user, action, school.trust):
@@ -88,7 +88,7 @@ def _membership(user: User, action: Action, membership: Membership) -> bool:
     if membership.trust_id is None:
         return False
     if membership.school is not None:
-        return _school(user, action, membership.school)
+        return school_rule(user, action, membership.school)
     if membership.cluster is not None:
         return _cluster(user, action, membership.cluster)
     return _trust(user, action, membership.trust)

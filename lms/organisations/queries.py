@@ -59,3 +59,10 @@ def users_by_id(ids: set[int]) -> dict[int, User]:
         return {}
     return {u.id: u for u in db.session.scalars(select(User).where(User.id.in_(ids)))}
 
+
+def school_leaders(school_id: int) -> list[User]:
+    """The people who lead a school: they hear how its candidates are doing."""
+    return list(db.session.scalars(
+        select(User).join(Membership, Membership.user_id == User.id).where(
+            Membership.school_id == school_id, Membership.role == Role.SCHOOL_LEADER,
+            Membership.ended_at.is_(None))))

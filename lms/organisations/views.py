@@ -6,7 +6,7 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from lms.accounts.models import User
-from lms.accounts.views import _password_from_link
+from lms.accounts.views import password_from_link
 from lms.organisations import people, queries, services
 from lms.organisations.forms import (
     ClusterForm,
@@ -20,8 +20,7 @@ from lms.organisations.models import Cluster, Membership, School, Trust
 from lms.platform.authz import Access, Action, access, can, require
 from lms.platform.errors import DomainError
 from lms.platform.extensions import db
-from lms.platform.forms import ReasonForm, RequiredReasonForm
-from lms.platform.forms_fail import _fail
+from lms.platform.forms import ReasonForm, RequiredReasonForm, fail
 from lms.platform.roles import Role
 from lms.platform.web import bp, commit_or_flash
 
@@ -29,7 +28,7 @@ from lms.platform.web import bp, commit_or_flash
 @bp.route("/invitations/<token>", methods=["GET", "POST"])
 @access(Access.PUBLIC)
 def accept_invitation(token: str):
-    return _password_from_link(people.check_invitation, people.accept_invitation,
+    return password_from_link(people.check_invitation, people.accept_invitation,
                                "lms/accept_invitation.html", token,
                                "Your account is ready. Welcome.")
 
@@ -45,7 +44,7 @@ def trusts():
         try:
             trust = services.create_trust(form.name.data, actor=current_user)
         except DomainError as error:
-            _fail(form, error)
+            fail(form, error)
         else:
             db.session.commit()
             flash(f"{trust.name} has been added.", "success")
@@ -76,7 +75,7 @@ def add_cluster(trust_id: int):
         try:
             cluster = services.add_cluster(trust, form.name.data, actor=current_user)
         except DomainError as error:
-            _fail(form, error)
+            fail(form, error)
         else:
             db.session.commit()
             flash(f"Cluster {cluster.name} has been added.", "success")
@@ -116,7 +115,7 @@ def add_school(trust_id: int):
                 actor=current_user,
             )
         except DomainError as error:
-            _fail(form, error)
+            fail(form, error)
         else:
             db.session.commit()
             flash(f"{school.name} has been added.", "success")
@@ -158,7 +157,7 @@ def edit_school(school_id: int):
                 actor=current_user,
             )
         except DomainError as error:
-            _fail(form, error)
+            fail(form, error)
         else:
             db.session.commit()
             flash("The school's details have been saved.", "success")
@@ -195,7 +194,7 @@ def move_school(school_id: int):
                 reason=form.reason.data,
             )
         except DomainError as error:
-            _fail(form, error)
+            fail(form, error)
         else:
             db.session.commit()
             flash(f"{school.name} now belongs to {target.name}.", "success")
@@ -236,7 +235,7 @@ def trust_people(trust_id: int):
                     school=school,
                 )
             except DomainError as error:
-                _fail(form, error)
+                fail(form, error)
             else:
                 db.session.commit()
                 flash(f"{membership.user.name} has been given the role "

@@ -17,6 +17,9 @@ from wtforms.validators import (
     ValidationError,
 )
 
+from lms.platform.errors import DomainError
+from lms.platform.extensions import db
+
 
 class DomainErrorsMixin:
     def add_domain_error(self, error) -> None:
@@ -114,3 +117,9 @@ class OfferedChoiceField(SelectField):
             return  # nothing chosen: all of them
         if str(self.data) not in {str(value) for value, _ in self.choices or []}:
             raise ValidationError(self.message)
+
+
+def fail(form, error: DomainError) -> None:
+    """Undo what the request changed and show the domain's refusal on the form."""
+    db.session.rollback()
+    form.add_domain_error(error)

@@ -23,7 +23,7 @@ from assessments.checks.models import FormativeResult
 from courses.models import CourseModule, Lesson, LessonProgress
 from credentials.endorsements.models import Endorsement, EndorsementStatus, VerificationCheck
 from credentials.endorsements.services import credential_url, erase_credential, revoke_endorsement
-from credentials.register.derivation import _policies, add_months, dbs_due_on, masked
+from credentials.register.derivation import add_months, dbs_due_on, masked, register_policies
 from credentials.register.models import (
     DbsCheck,
     DbsStatusCheck,
@@ -239,7 +239,8 @@ def personal_data(user: User) -> dict[str, Any]:
         select(DbsStatusCheck.dbs_check_id, func.max(DbsStatusCheck.checked_on))
         .join(DbsCheck, DbsCheck.id == DbsStatusCheck.dbs_check_id)
         .where(DbsCheck.user_id == user.id).group_by(DbsStatusCheck.dbs_check_id)).all())
-    policies = _policies({c.trust_id for c, _ in checks} | {t.trust_id for t, _ in trainings})
+    policies = register_policies(
+        {c.trust_id for c, _ in checks} | {t.trust_id for t, _ in trainings})
     dbs_checks = [{
         # Only what the app itself shows: never who saw it, barred lists or any detail.
         "trust": trust, "certificate_number": masked(certificate_number(c)),

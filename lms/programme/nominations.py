@@ -282,7 +282,7 @@ def send_nomination_invitation(nomination: Nomination, *, actor: User | None) ->
     """Send (or resend) the invitation; each send replaces the link sent before."""
     before = nomination.status
     nomination.move_to(NominationStatus.INVITED)
-    link = _new_invitation_link(nomination)
+    link = new_invitation_link(nomination)
     send_email(
         nomination.candidate_email,
         "You have been nominated to train as a tutor",
@@ -300,7 +300,7 @@ def send_nomination_invitation(nomination: Nomination, *, actor: User | None) ->
     return nomination
 
 
-def _new_invitation_link(nomination: Nomination) -> str:
+def new_invitation_link(nomination: Nomination) -> str:
     """A fresh link to accept the invitation, valid for ``INVITATION_MAX_AGE`` from now; it
     replaces every link sent before."""
     now = clock.now()

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from lms.accounts.models import User
-from lms.organisations.policies import _school, trust_ids_for
+from lms.organisations.policies import school_rule, trust_ids_for
 from lms.platform.authz import Action, policy
 from lms.platform.roles import Role
 from lms.programme.models import Enrolment, Nomination, NominationImport
@@ -12,9 +12,9 @@ from lms.programme.models import Enrolment, Nomination, NominationImport
 @policy(Nomination)
 def _nomination(user: User, action: Action, nomination: Nomination) -> bool:
     if action == Action.VIEW:
-        return _school(user, Action.VIEW, nomination.school)
+        return school_rule(user, Action.VIEW, nomination.school)
     if action == Action.NOMINATE:
-        return _school(user, Action.NOMINATE, nomination.school)
+        return school_rule(user, Action.NOMINATE, nomination.school)
     if action == Action.DECIDE:
         return nomination.trust_id in trust_ids_for(user, Role.CENTRAL_TEAM)
     return False
@@ -22,7 +22,7 @@ def _nomination(user: User, action: Action, nomination: Nomination) -> bool:
 
 @policy(NominationImport)
 def _nomination_import(user: User, action: Action, nomination_import: NominationImport) -> bool:
-    return action in (Action.VIEW, Action.NOMINATE) and _school(
+    return action in (Action.VIEW, Action.NOMINATE) and school_rule(
         user, Action.NOMINATE, nomination_import.school
     )
 
@@ -32,10 +32,10 @@ def _enrolment(user: User, action: Action, enrolment: Enrolment) -> bool:
     if action == Action.STUDY:
         return enrolment.user_id == user.id
     if action == Action.VIEW:
-        return enrolment.user_id == user.id or _school(user, Action.VIEW, enrolment.school)
+        return enrolment.user_id == user.id or school_rule(user, Action.VIEW, enrolment.school)
     if action == Action.DECIDE:
         return enrolment.trust_id in trust_ids_for(user, Role.CENTRAL_TEAM)
     if action == Action.NOMINATE:
-        return _school(user, Action.NOMINATE, enrolment.school)
+        return school_rule(user, Action.NOMINATE, enrolment.school)
     return False
 

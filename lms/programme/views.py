@@ -6,7 +6,7 @@ from flask import Response, abort, flash, redirect, render_template, request, ur
 from flask_login import current_user
 
 from lms.accounts import services as accounts
-from lms.accounts.views import _link_problem
+from lms.accounts.views import link_problem
 from lms.organisations.forms import (
     TrustSettingsForm,
 )
@@ -14,8 +14,7 @@ from lms.organisations.models import School, Trust
 from lms.platform.authz import Access, Action, access, can, require
 from lms.platform.errors import DomainError, TokenInvalid
 from lms.platform.extensions import db
-from lms.platform.forms import ReasonForm, RequiredReasonForm
-from lms.platform.forms_fail import _fail
+from lms.platform.forms import ReasonForm, RequiredReasonForm, fail
 from lms.platform.web import bp
 from lms.programme import imports, nominations, queries
 from lms.programme.forms import (
@@ -66,7 +65,7 @@ def nominate(school_id: int):
                          else "The central team will review the nomination."), "success")
                 return redirect(url_for("lms.school_nominations", school_id=school.id))
         except DomainError as error:
-            _fail(form, error)
+            fail(form, error)
             candidate = None
         else:
             form.confirmed.data = "yes"
@@ -105,7 +104,7 @@ def import_nominations(school_id: int):
                 school, filename=upload.filename, raw=raw,
                 good_rows_only=form.good_rows_only.data, actor=current_user)
         except DomainError as error:
-            _fail(form, error)
+            fail(form, error)
         else:
             db.session.commit()
             return redirect(url_for("lms.nomination_import", import_id=nomination_import.id))
@@ -203,7 +202,7 @@ def approvals(trust_id: int):
                 nominations.decide_nominations(chosen, approve=approve, actor=current_user,
                                                reason=form.reason.data)
             except DomainError as error:
-                _fail(form, error)
+                fail(form, error)
             else:
                 db.session.commit()
                 flash(f"{len(chosen)} nomination{'s' if len(chosen) != 1 else ''} "
@@ -222,7 +221,7 @@ def accept_nomination(token: str):
     try:
         nomination = nominations.check_nomination_invitation(token)
     except TokenInvalid as error:
-        return _link_problem(error)
+        return link_problem(error)
     existing = accounts.find_user_by_email(nomination.candidate_email)
     needs_password = existing is None or existing.password_hash is None
     form = AcceptNominationForm()
@@ -232,7 +231,7 @@ def accept_nomination(token: str):
                 token, password=form.password.data if needs_password else None,
                 privacy_consent=form.privacy_consent.data)
         except DomainError as error:
-            _fail(form, error)
+            fail(form, error)
         else:
             db.session.commit()
             if needs_password or (current_user.is_authenticated
@@ -257,6 +256,6 @@ def decline_nomination(token: str):
     try:
         nominations.decline_nomination(token)
     except TokenInvalid as error:
-        return _link_problem(error)
+        return link_problem(error)
     db.session.commit()
     return render_template("lms/declined.html")

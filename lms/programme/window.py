@@ -10,7 +10,7 @@ from sqlalchemy import select
 from lms.accounts.models import User
 from lms.audit import services as audit
 from lms.notifications.services import send_email
-from lms.organisations.leaders import _school_leaders
+from lms.organisations.queries import school_leaders
 from lms.platform import clock
 from lms.platform.errors import DomainError
 from lms.platform.extensions import db
@@ -134,7 +134,7 @@ def send_deadline_reminders(now: datetime | None = None) -> int:
     for school_id, enrolments in by_school.items():
         if not _remember("leader_digest", "School", school_id, now.date().isoformat()):
             continue
-        for leader in _school_leaders(school_id):
+        for leader in school_leaders(school_id):
             send_email(leader.email, "Tutors with a training deadline coming up",
                        "deadline_digest", leader=leader, enrolments=enrolments)
     return sent
