@@ -236,7 +236,7 @@ def test_reset_requests_from_one_address_past_twenty_an_hour_get_429_and_send_no
 def test_a_limited_reset_still_says_only_what_it_always_says(app, client, db_session, store,
                                                             monkeypatch):
     """The 429 reads the same whether the address asked about has an account."""
-    monkeypatch.setattr(services, "RESETS_PER_ADDRESS", 1)
+    monkeypatch.setattr(accounts, "RESETS_PER_ADDRESS", 1)
     make_user("real@school.example")
     db_session.commit()
     _forgot(client, "first@school.example", "10.3.0.1")

@@ -26,6 +26,7 @@ from lms.insight.figures import (
     TrainingProgress,
     median_days_to_endorsement,
     pass_rates_of,
+    pipeline,
     training_progress,
 )
 from lms.insight.models import PipelineRecord, PipelineStage
@@ -41,7 +42,6 @@ from lms.organisations.models import School
 from lms.platform import clock
 from lms.platform.extensions import db
 from lms.programme.models import Enrolment, Nomination
-from lms.programme.queries import pipeline
 
 # --- a school's candidates -------------------------------------------------------------------
 

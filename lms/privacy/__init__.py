@@ -1,0 +1,1 @@
+"""A person's data: the export of everything held about them and erasure on request."""
