@@ -20,7 +20,7 @@ from tests.factories import make_member, make_trust, make_user
 STRONG_KEY = "k3y-for-production-0123456789-abcdefghijklmnop"
 TEST_ENCRYPTION_KEY = "q8Kc6jGm1v2UQZlT3mE6m7yQeYtF0H1bR3wVb8yQ2Sg="
 UNREACHABLE_DB = "postgresql://nobody@127.0.0.1:1/none"
-TEMPLATES = Path(__file__).resolve().parents[1] / "templates"
+TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
 
 
 def _assert_security_headers(response) -> None:

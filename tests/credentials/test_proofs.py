@@ -38,7 +38,7 @@ from credentials.endorsements.jsonld import (
 )
 from credentials.endorsements.proofs import ProofCheck, hash_data, sign, verify
 
-VECTORS = Path(__file__).resolve().parent / "vectors"
+VECTORS = Path(__file__).resolve().parents[1] / "vectors"
 W3C = VECTORS / "eddsa-rdfc-2022"
 OB_EXAMPLE = VECTORS / "ob-v3p0-example"
 EXAMPLES_CONTEXT_URL = "https://www.w3.org/ns/credentials/examples/v2"

@@ -8,7 +8,7 @@ import sys
 import zipfile
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 PACKAGES = ["lms", "courses", "assessments", "credentials"]
 # templates/ and static/ sit at the root of the repository and install inside lms/.
 MAPPED = {"templates": "lms/templates", "static": "lms/static"}

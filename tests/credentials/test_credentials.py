@@ -28,7 +28,7 @@ from lms.platform.roles import Role
 from lms.programme.models import EnrolmentStatus
 from tests.factories import make_endorsement, make_enrolment, make_member, make_school
 
-SCHEMA = json.loads((Path(__file__).resolve().parents[1] / "credentials" / "standards" /
+SCHEMA = json.loads((Path(__file__).resolve().parents[2] / "credentials" / "standards" /
                      "ob_v3p0_achievementcredential_schema.json").read_text())
 
 
