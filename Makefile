@@ -38,7 +38,7 @@ run: $(VENV)/.installed
 	$(FLASK) run --host 127.0.0.1 --port 5000
 
 # Both runs always happen; the target fails if either does. The bench extra too: the
-# PostgreSQL pass runs the assessment load benchmark small (tests/test_load_smoke.py).
+# PostgreSQL pass runs the assessment load benchmark small (tests/app/test_load_smoke.py).
 test: $(VENV)/.installed-test $(VENV)/.installed-bench
 	@status=0; \
 	echo "== tests on SQLite"; \

@@ -12,7 +12,7 @@ Run: ``python -m bench.assessment_load`` (``BENCH_TUTORS``, ``BENCH_INTERVAL``, 
 ``BENCH_DATABASE_URL``, ``BENCH_REDIS_URL``, ``BENCH_WEB_WORKERS`` and ``BENCH_WEB_THREADS``
 override the defaults: 300 tutors, 2 s, all 30 items, database ``bench`` on the local
 PostgreSQL, created if missing, Redis database 13, emptied first, and gunicorn with 4 workers
-of 8 threads). ``tests/test_load_smoke.py`` runs it small, on databases of its own, in CI.
+of 8 threads). ``tests/app/test_load_smoke.py`` runs it small, on databases of its own, in CI.
 """
 
 from __future__ import annotations

@@ -1,5 +1,5 @@
 """The hand-built world the dashboard tests share: a trust with one candidate at every stage
-of the pipeline, each figure worked out by hand (see tests/test_dashboards.py), and a second
+of the pipeline, each figure worked out by hand (see tests/insight/test_dashboards.py), and a second
 trust with one candidate."""
 
 from __future__ import annotations

@@ -1,5 +1,5 @@
 """The platform's Celery worker (``lms.worker``) with a short Redis visibility timeout, for
-tests/test_faults.py.
+tests/app/test_faults.py.
 
 A worker that dies holding a task (acks late) leaves it unacknowledged in Redis; another worker
 takes it back once the visibility timeout has passed since it was handed out: an hour by

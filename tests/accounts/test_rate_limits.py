@@ -19,7 +19,6 @@ from sqlalchemy import select
 from credentials.providers import services as providers
 from lms.accounts import services as accounts
 from lms.notifications.models import OutboxEmail
-from lms.organisations import services
 from lms.platform import clock
 from lms.platform.counters import MemoryCounterStore, RedisCounterStore
 from lms.platform.extensions import db

@@ -64,8 +64,8 @@ def build_world(app, *, tutors: int) -> SimpleNamespace:
     are done, so each can start the assessment."""
     from lms.platform.extensions import db
     from lms.platform.roles import Role
+    from tests.assessments.test_assessments import _finish_course
     from tests.factories import make_enrolment, make_member, make_school, make_trust
-    from tests.test_assessments import _finish_course
 
     with app.app_context():
         trust = make_trust("Faults Trust")
@@ -265,7 +265,7 @@ def test_redis_dies_mid_run_and_nothing_is_lost_or_done_twice(stack, workers):
     from lms.notifications.models import EmailStatus, OutboxEmail
     from lms.platform.extensions import db
     from lms.programme.models import Nomination
-    from tests.test_assessments import _right
+    from tests.assessments.test_assessments import _right
 
     app, redis, sink, web = stack.app, stack.redis, stack.sink, stack.web
     worker = workers("w", beat=True)  # starting while the tutors sign in

@@ -293,7 +293,7 @@ def _urls(app, world: World):
         missing = set(rule.arguments) - set(URL_ARGUMENTS)
         assert not missing, (
             f"URL argument(s) {sorted(missing)} of {rule.rule} ({rule.endpoint}) are not "
-            "classified: add them to URL_ARGUMENTS in tests/test_permissions.py with a value "
+            "classified: add them to URL_ARGUMENTS in tests/app/test_permissions.py with a value "
             "naming trust B's object"
         )
         values = {name: URL_ARGUMENTS[name](world) for name in rule.arguments}
@@ -385,7 +385,7 @@ def test_every_url_argument_is_classified(app):
         if name not in URL_ARGUMENTS
     }
     assert not unclassified, (
-        f"classify these URL arguments in URL_ARGUMENTS of tests/test_permissions.py: "
+        f"classify these URL arguments in URL_ARGUMENTS of tests/app/test_permissions.py: "
         f"{sorted(unclassified)}"
     )
 

@@ -8,8 +8,8 @@ from sqlalchemy import select
 from assessments.attempts.models import Attempt
 from credentials.endorsements.models import Endorsement
 from lms.platform.roles import Role
+from tests.assessments.test_assessments import _finish_course, _right, loaded  # noqa: F401
 from tests.factories import make_member
-from tests.test_assessments import _finish_course, _right, loaded  # noqa: F401
 
 
 @pytest.fixture

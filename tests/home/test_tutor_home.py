@@ -20,9 +20,9 @@ from lms.platform import clock
 from lms.platform.roles import Role
 from lms.programme.models import EnrolmentStatus
 from lms.programme.window import lapse_overdue_enrolments, withdraw_enrolment
+from tests.assessments.test_assessments import _answer, _finish_course, loaded  # noqa: F401
 from tests.conftest import TEST_PASSWORD
 from tests.factories import make_endorsement, make_enrolment, make_member, make_school
-from tests.test_assessments import _answer, _finish_course, loaded  # noqa: F401
 
 
 @functools.cache

@@ -22,8 +22,8 @@ from lms.platform import clock
 from lms.platform.errors import DomainError
 from lms.platform.roles import Role
 from lms.programme import window
-from tests import test_dashboards
 from tests.factories import make_member, make_trust
+from tests.insight import test_dashboards
 
 TUTOR_PASSWORD = "tutor password 2026"
 

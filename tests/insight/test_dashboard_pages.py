@@ -1,6 +1,6 @@
 """The dashboard pages and their downloads: the programme's, a trust's (a cluster lead's part
 of it) and a school's, against the hand-built trust of tests/dashboard_world.py, whose every
-figure is worked out by hand in tests/test_dashboards.py. Who sees which dashboard, the
+figure is worked out by hand in tests/insight/test_dashboards.py. Who sees which dashboard, the
 filters and sorting, the downloads saying what the page says, nudging a candidate, refreshing
 the figures, and a fixed number of queries however many candidates."""
 
