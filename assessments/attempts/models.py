@@ -1,4 +1,4 @@
-"""Item versions, formative check results, summative attempts, answers and adjustments."""
+"""Summative attempts, their answers, and the central team's adjustments."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Loading the bank, formative checks, summative attempts, grading, retakes and adjustments.
+"""Summative attempts: readiness, drawing, autosave, grading, retakes and adjustments.
 
 Grading happens here only; keys never leave the server. Papers and checks store the option
 order they showed, and the browser sends back positions, never the bank's own indexes.

@@ -1,5 +1,4 @@
-"""Issuer keys, status lists, endorsements, provider API keys, verification checks and the
-access trusts grant providers."""
+"""Issuer keys, status lists, endorsements, and each check made of an endorsement."""
 
 from __future__ import annotations
 

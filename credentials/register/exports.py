@@ -1,5 +1,5 @@
 """The approved-tutor register as CSV and XLSX files (cells made inert for spreadsheets by
-``lms.spreadsheets``)."""
+``lms.platform.spreadsheets``)."""
 
 from __future__ import annotations
 

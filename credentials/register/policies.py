@@ -1,4 +1,4 @@
-"""Who may see and act on endorsements and provider API keys (registered with lms.authz)."""
+"""Who may see and act on register entries, and where a tutor works."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Reading endorsements and the approved-tutor register for pages, filtered by what the asking
+"""Reading the approved-tutor register for pages, filtered by what the asking
 user may see. The register's list rule lives here, once: every page and export of the
 register narrows through ``register_scope``."""
 

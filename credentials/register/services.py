@@ -1,9 +1,8 @@
 """The approved-tutor register and the facts behind it: DBS checks, Update Service status
 checks, safeguarding training and each trust's renewal policy.
 
-A register entry's status is never typed in. ``derive`` turns the facts into it, and the same
-function runs whether one fact changed (a DBS check recorded, an endorsement suspended) or the
-nightly sweep finds that something lapsed at midnight.
+A register entry's status is never typed in: every change here ends in
+``derivation.refresh_register``, the same function the nightly sweep runs.
 """
 
 from __future__ import annotations

@@ -88,7 +88,8 @@ class RecoveryCode(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
-    #: ``lms.crypto.keyed_hash`` of the code as ``security.normalise_recovery_code`` gives it.
+    #: ``lms.platform.crypto.keyed_hash`` of the code as ``security.normalise_recovery_code``
+    #: gives it.
     code_hash: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=clock.now)
     used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

@@ -65,7 +65,7 @@ def password_matches(password_hash: str | None, password: str) -> bool:
 
 
 class _ClockSigner(TimestampSigner):
-    """Timestamps from ``lms.clock``, so link expiry follows the platform's clock."""
+    """Timestamps from ``lms.platform.clock``, so link expiry follows the platform's clock."""
 
     def get_timestamp(self) -> int:
         return int(clock.now().timestamp())

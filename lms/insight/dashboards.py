@@ -1,9 +1,9 @@
-"""Every figure the dashboards, their exports and the board report show, each defined once.
+"""One dashboard: every figure of a scope put together, and a school's candidates by stage.
 
 A figure is a function of a ``Scope`` (what the person may see: the whole programme, a trust,
 a cluster's schools, one school) and ``Filters`` (school, cluster, trust, pathway, phase, and a
 date range that picks the candidates nominated within it). Pipeline figures read the
-pipeline records (``lms.pipeline``); register figures read the register itself. Pages,
+pipeline records (``lms.insight.pipeline``); register figures read the register itself. Pages,
 exports and the board report call the same functions, so they cannot disagree.
 """
 
@@ -136,7 +136,7 @@ class Dashboard:
 def dashboard(scope: Scope, filters: Filters, now: datetime | None = None,
               items: int = ACTION_LIST_LIMIT) -> Dashboard:
     """Every figure of one dashboard, after bringing its trusts' pipeline records up to date
-    (see ``lms.pipeline.refresh``), with the first ``items`` of each action list."""
+    (see ``lms.insight.pipeline.refresh``), with the first ``items`` of each action list."""
     from lms.insight import pipeline as records
 
     now = now or clock.now()

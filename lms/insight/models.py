@@ -55,12 +55,11 @@ PIPELINE_STAGE_LABELS = {
 
 
 class PipelineRecord(db.Model):
-    """One nominated candidate as the dashboards see them: their stage, and the dates and
-    results the figures are made of. Rebuilt from the live records by ``lms.pipeline``, never
-    edited otherwise, so that a trust-wide or programme-wide figure is one pass over one
-    narrow table. Its ids point at live records without foreign keys: the table is rebuilt
-    whole, and checking a hundred thousand references on every rebuild would double its
-    cost."""
+    """One nominated candidate as the dashboards see them: their stage, and the dates and results
+    the figures are made of. Rebuilt from the live records by ``lms.insight.pipeline``, never
+    edited otherwise, so that a trust-wide or programme-wide figure is one pass over one narrow
+    table. Its ids point at live records without foreign keys: the table is rebuilt whole, and
+    checking a hundred thousand references on every rebuild would double its cost."""
 
     __tablename__ = "pipeline_records"
     __table_args__ = (

@@ -1,10 +1,10 @@
 """The trustees' termly board report: a trust's figures for a period, the period before it for
 comparison, today's register and the period's exceptions, as a page and as a PDF.
 
-Every figure comes from ``lms.dashboards`` (the cohort of a period is ``Filters`` with
+Every figure comes from the dashboards' own functions (``lms.insight.figures`` and
+``action_lists``; the cohort of a period is ``Filters`` with
 ``nominated_from``/``nominated_to``), so the report, the dashboards and their exports cannot
-disagree. This module only chooses the periods, arranges the figures and prints them.
-"""
+disagree. This module only chooses the periods, arranges the figures and prints them."""
 
 from __future__ import annotations
 

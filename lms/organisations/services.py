@@ -1,4 +1,4 @@
-"""Business rules of the core: organisations, people, memberships and accounts.
+"""Trusts, clusters, schools and providers: creating, changing and moving them.
 
 Each function stages its change, writes an audit entry, flushes and returns the object; the
 caller (a view, a CLI command, a task) commits once.

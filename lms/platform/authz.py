@@ -3,8 +3,9 @@
 Views declare who may reach them with ``@access(...)``; then load objects through
 ``require(action, obj)``, which answers 404 when the user may not even know the object exists
 and 403 when they may see it but not do this to it. List pages filter with the same facts
-through the ``*_ids_for`` helpers. A test enumerates the URL map and fails on any route that
-has not declared its access.
+through the ``*_ids_for`` helpers of ``lms.organisations.policies``. Each domain registers the
+policy for its own models with ``@policy(Model)``. A test enumerates the URL map and fails
+on any route that has not declared its access.
 """
 
 from __future__ import annotations

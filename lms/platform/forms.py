@@ -1,4 +1,5 @@
-"""Forms of the core. Validation of domain rules lives in services; forms check shape."""
+"""The base form and fields every domain's forms use. Validation of domain rules lives in
+services; forms check shape."""
 
 from __future__ import annotations
 

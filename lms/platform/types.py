@@ -18,7 +18,8 @@ class UTCDateTime(TypeDecorator):
         if value is None:
             return None
         if value.tzinfo is None:
-            raise ValueError("naive datetime given; use lms.clock.now() or an aware datetime")
+            raise ValueError(
+                "naive datetime given; use lms.platform.clock.now() or an aware datetime")
         return value.astimezone(UTC).replace(tzinfo=None)
 
     def process_result_value(self, value: datetime | None, dialect):

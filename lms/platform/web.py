@@ -1,4 +1,5 @@
-"""What every request and response gets: sign-in loading, security headers, error pages."""
+"""What every request and response gets: security headers, error pages, the health check,
+and the ``lms`` blueprint the core's pages register on."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""Organisations, people and their roles, the audit log, and the email outbox."""
+"""Nominations, enrolments and their training window, deadline extensions, reminders sent and
+CSV imports."""
 
 from __future__ import annotations
 

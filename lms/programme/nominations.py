@@ -1,4 +1,5 @@
-"""Nominations, invitations and the four-week training window.
+"""Nominations: eligibility, nominating, approving, inviting, accepting and declining, and
+opening the enrolment.
 
 Business rules as plain functions: they stage changes, write audit entries, flush and return the
 object; the caller commits once.

@@ -1,4 +1,4 @@
-"""Read-side queries of the core, filtered by what the asking user may see."""
+"""Nominations and enrolments as a school or trust sees them, and a tutor's open enrolment."""
 
 from __future__ import annotations
 

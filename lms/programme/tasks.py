@@ -1,4 +1,5 @@
-"""Background tasks of the core: they take ids, load, act, commit, and are safe to repeat."""
+"""The programme's background tasks (CSV imports, expiring invitations, lapsing enrolments,
+deadline reminders): they take ids, load, act, commit, and are safe to repeat."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""Views of the core. Each validates, calls one service, commits, and redirects."""
+"""Nominating (one at a time or by CSV), approving, inviting and accepting. Each view
+validates, calls one service, commits, and redirects."""
 
 from __future__ import annotations
 

@@ -740,7 +740,7 @@ def test_a_broker_that_never_answers_does_not_hold_the_request(app, caplog):
         finished.set()
 
     try:
-        with caplog.at_level(logging.ERROR, logger="lms.jobs"):
+        with caplog.at_level(logging.ERROR, logger="lms.platform.jobs"):
             worker = threading.Thread(target=commit_a_change, daemon=True)
             worker.start()
             worker.join(timeout=120)

@@ -82,7 +82,7 @@ def test_the_readme_lists_every_setting_the_code_reads():
         for path in (ROOT / package).rglob("*.py"):
             read.update(pattern.findall(path.read_text()))
     assert read, "found no settings read from the environment"
-    assert sorted(read - set(ENVIRONMENT)) == [], "read but not in lms.config.ENVIRONMENT"
+    assert sorted(read - set(ENVIRONMENT)) == [], "read but not in lms.platform.config.ENVIRONMENT"
     readme = (ROOT / "README.md").read_text()
     table = {line.split("|")[1].strip().strip("`") for line in readme.splitlines()
              if line.startswith("| `")}

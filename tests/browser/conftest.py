@@ -1,7 +1,7 @@
 """A live server and one Chromium for the browser journeys.
 
 The app is served by a WSGI server on a thread of the test process, on the suite's database
-(SQLite or PostgreSQL) and with Celery eager, so ``lms.clock.travel`` in a test moves the
+(SQLite or PostgreSQL) and with Celery eager, so ``lms.platform.clock.travel`` in a test moves the
 server's time too, and each test still starts from the empty database the suite resets.
 Chromium is Debian's (``/usr/bin/chromium``): Playwright never downloads a browser here.
 """
