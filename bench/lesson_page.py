@@ -12,10 +12,12 @@ import gzip
 import statistics
 import tempfile
 import time
+from datetime import timedelta
 
 from flask_migrate import upgrade
 
 from lms import create_app
+from lms.platform import clock
 from lms.platform.extensions import db
 
 TARGET_BYTES = 60 * 1024
@@ -85,6 +87,7 @@ def main() -> None:
             html = response.data
             raw_sizes.append(len(html) + len(css))
             sizes.append(len(gzip.compress(html)) + len(gzip.compress(css)))
+            clock.travel(timedelta(minutes=45))  # the tutor reads and does the activities
             client.post(url + "/complete", data={"csrf_token": token})
     typical = statistics.median(raw_sizes)
     largest = max(raw_sizes)

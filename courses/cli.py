@@ -36,13 +36,20 @@ def load(path: Path) -> None:
               default=CONTENT_ROOT, show_default=True)
 def check(path: Path) -> None:
     """Check the content files without loading them."""
+    from courses.content import read_pathways
     from courses.services import check_content
 
     try:
-        specs = check_content(path)
+        specs = read_pathways(path)
     except ContentError as error:
         raise click.ClickException(error.message) from error
     for spec in specs:
         lessons = sum(len(m.lessons) for m in spec.modules)
         click.echo(f"{spec.pathway.value}: {len(spec.modules)} modules, {lessons} lessons, "
-                   f"{spec.total_minutes} of {spec.target_minutes} minutes")
+                   f"{spec.words} words, {spec.total_minutes} of {spec.target_minutes} minutes")
+        for module in spec.modules:
+            click.echo(f"  {module.slug}: {spec.module_minutes(module)} minutes")
+    try:
+        check_content(path)
+    except ContentError as error:
+        raise click.ClickException(error.message) from error

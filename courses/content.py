@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import mimetypes
 import re
@@ -12,6 +13,9 @@ import markdown
 import nh3
 import yaml
 
+from assessments.bank.blueprints import BLUEPRINTS
+from courses import lesson_parts
+from lms.platform import yaml_text
 from lms.platform.errors import DomainError
 from lms.programme.models import Pathway
 
@@ -24,7 +28,14 @@ _ALLOWED_TAGS = {
     "sup", "table", "tbody", "td", "th", "thead", "tr", "ul",
 }
 _ALLOWED_ATTRIBUTES = {"a": {"href", "title"}, "abbr": {"title"}, "th": {"scope"},
-                       "td": {"colspan"}, "ol": {"start"}}
+                       "td": {"colspan"}, "ol": {"start"}, "img": {"src", "alt"}}
+#: How far a pathway's computed minutes may stray from its target.
+TARGET_TOLERANCE = 0.15
+#: Where a scenario's model answer stands in a lesson's HTML until the tutor has answered.
+SCENARIO_MARK = "SCENARIO-ANSWER-{}"
+SCENARIO_MARK_PATTERN = re.compile(r"<p>SCENARIO-ANSWER-(\d+)</p>")
+#: A diagram: an SVG in the module's resources, small, with a title and a description.
+MAX_DIAGRAM_BYTES = 20_000
 
 
 class ContentError(DomainError):
@@ -36,11 +47,38 @@ def render_markdown(text: str) -> str:
     html = markdown.markdown(text or "", extensions=["sane_lists", "tables", "fenced_code"])
     return nh3.clean(
         html,
-        tags=_ALLOWED_TAGS,
+        tags=_ALLOWED_TAGS | {"img"},
         attributes=_ALLOWED_ATTRIBUTES,
         url_schemes={"http", "https", "mailto"},
         link_rel="noopener noreferrer nofollow",
     )
+
+
+def render_lesson(body: str) -> tuple[str, list[dict]]:
+    """A lesson's HTML with each scenario's model answer held back (a mark stands in its place),
+    and the scenarios: their number, title and model answer as HTML."""
+    html, scenarios = _render_lesson(body)
+    return html, [dict(s) for s in scenarios]
+
+
+@functools.lru_cache(maxsize=1024)
+def _render_lesson(body: str) -> tuple[str, tuple[dict, ...]]:
+    """Rendered once per text and process: three pathways share most lessons, and loading an
+    unchanged course again renders nothing new."""
+    parts, scenarios = [], []
+    for section in lesson_parts.sections(body):
+        activity = section.activity
+        if section.heading is not None:
+            parts.append(f"## {section.heading}\n")
+        if activity is not None and activity.kind == "scenario":
+            number = len(scenarios) + 1
+            scenarios.append({"number": number, "title": activity.title,
+                              "minutes": activity.minutes,
+                              "answer_html": render_markdown(activity.model_answer)})
+            parts.append(f"{activity.prompt}\n\n{SCENARIO_MARK.format(number)}\n\n")
+        else:
+            parts.append(section.text)
+    return render_markdown("".join(parts)), tuple(scenarios)
 
 
 def read_front_matter(path: Path) -> tuple[dict, str]:
@@ -49,7 +87,7 @@ def read_front_matter(path: Path) -> tuple[dict, str]:
     if not match:
         raise ContentError(f"{path}: no front matter (a '---' block at the top)")
     try:
-        meta = yaml.safe_load(match.group(1)) or {}
+        meta = yaml_text.safe_load(match.group(1)) or {}
     except yaml.YAMLError as exc:
         raise ContentError(f"{path}: front matter is not valid YAML: {exc}") from exc
     if not isinstance(meta, dict):
@@ -87,11 +125,19 @@ class LessonSpec:
     slug: str
     title: str
     order: int
-    estimated_minutes: int
     outcomes: list[str]
     body: str
     video: dict | None
     source: Path
+
+    @property
+    def estimated_minutes(self) -> int:
+        """Computed from the text (see ``courses.lesson_parts``), never typed in."""
+        return lesson_parts.lesson_minutes(self.body, self.video)
+
+    @property
+    def reading_words(self) -> int:
+        return lesson_parts.reading_words(self.body)
 
 
 @dataclass
@@ -115,8 +161,25 @@ class PathwaySpec:
     version: str
 
     @property
+    def check_minutes(self) -> int:
+        """A minute for each item a module's check draws."""
+        return BLUEPRINTS[self.pathway].formative_items
+
+    def module_minutes(self, module: ModuleSpec) -> int:
+        return sum(lesson.estimated_minutes for lesson in module.lessons) + self.check_minutes
+
+    @property
     def total_minutes(self) -> int:
-        return sum(lesson.estimated_minutes for m in self.modules for lesson in m.lessons)
+        return sum(self.module_minutes(m) for m in self.modules)
+
+    @property
+    def words(self) -> int:
+        return sum(lesson.reading_words for m in self.modules for lesson in m.lessons)
+
+    @property
+    def within_target(self) -> bool:
+        return abs(self.total_minutes - self.target_minutes) <= (
+            TARGET_TOLERANCE * self.target_minutes)
 
 
 def _read_lesson(path: Path, module: str) -> LessonSpec:
@@ -128,20 +191,25 @@ def _read_lesson(path: Path, module: str) -> LessonSpec:
         raise ContentError(f"{path}: every lesson needs at least one learning outcome")
     if "## Reflection" not in body and "## Worked example" not in body:
         raise ContentError(f"{path}: a lesson needs a '## Reflection' or '## Worked example'")
-    minutes = _need(meta, "estimated_minutes", path, int)
-    if not 1 <= minutes <= 120:
-        raise ContentError(f"{path}: estimated_minutes must be between 1 and 120")
+    if "estimated_minutes" in meta:
+        raise ContentError(f"{path}: 'estimated_minutes' is computed from the lesson's words, "
+                           "activities and video; remove it")
+    try:
+        lesson_parts.sections(body)
+    except lesson_parts.LessonTextError as exc:
+        raise ContentError(f"{path}: {exc}") from exc
     video = meta.get("video")
     if video is not None:
         if not isinstance(video, dict) or not (video.get("url") or video.get("file")):
             raise ContentError(f"{path}: a video needs a 'url' or a 'file'")
         if not str(video.get("transcript") or "").strip():
             raise ContentError(f"{path}: a video needs a text transcript")
+        if not isinstance(video.get("minutes"), int) or not 1 <= video["minutes"] <= 60:
+            raise ContentError(f"{path}: a video says how long it runs, in whole 'minutes'")
     return LessonSpec(
         slug=_need(meta, "lesson", path),
         title=_need(meta, "title", path),
         order=_need(meta, "order", path, int),
-        estimated_minutes=minutes,
         outcomes=[o.strip() for o in outcomes],
         body=body,
         video=video,
@@ -189,7 +257,31 @@ def _read_module(folder: Path) -> ModuleSpec:
                     raise ContentError(f"{lesson.source}: video {key} {name!r} is missing")
                 module.resources.append(ResourceSpec(name, name, file.read_bytes(), False))
                 listed.add(name)
+    for lesson in module.lessons:
+        for image in lesson_parts.images(lesson.body):
+            if image.file not in listed:
+                module.resources.append(_diagram(folder, lesson.source, image))
+                listed.add(image.file)
     return module
+
+
+def _diagram(folder: Path, source: Path, image: lesson_parts.Image) -> ResourceSpec:
+    """A diagram a lesson shows: an accessible SVG, light enough for a phone."""
+    file = folder / "resources" / image.file
+    if "/" in image.file or not image.file.endswith(".svg") or not file.is_file():
+        raise ContentError(f"{source}: diagram {image.file!r} is not an SVG in resources/")
+    if len(image.alt) < 20:
+        raise ContentError(f"{source}: diagram {image.file!r} needs a text alternative that "
+                           "says what it shows")
+    content = file.read_bytes()
+    svg = content.decode("utf-8", "replace")
+    if len(content) > MAX_DIAGRAM_BYTES:
+        raise ContentError(f"{file}: a diagram must be under {MAX_DIAGRAM_BYTES // 1000} KB")
+    if 'role="img"' not in svg or "<title" not in svg or "<desc" not in svg:
+        raise ContentError(f"{file}: an SVG needs role=\"img\", a <title> and a <desc>")
+    if re.search(r"<script|\bon\w+\s*=|(?:href|src)\s*=\s*[\"'](?:https?:|//)", svg, re.I):
+        raise ContentError(f"{file}: an SVG may not carry scripts or fetch anything")
+    return ResourceSpec(image.file, image.file, content, False)
 
 
 def read_pathways(root: Path = CONTENT_ROOT) -> list[PathwaySpec]:

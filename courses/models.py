@@ -84,6 +84,9 @@ class Lesson(db.Model):
     body_html: Mapped[str] = mapped_column(Text)
     #: ``{"title", "url" or "resource", "captions", "transcript_html"}`` when the lesson has one.
     video: Mapped[dict | None] = mapped_column(JSON)
+    #: The lesson's "what would you do?" scenarios, ``{"number", "title", "minutes",
+    #: "answer_html"}``: each model answer shows once the tutor has written theirs.
+    scenarios: Mapped[list] = mapped_column(JSON, default=list)
 
     module: Mapped[CourseModule] = relationship(back_populates="lessons")
 
@@ -126,5 +129,25 @@ class LessonProgress(db.Model):
     completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     #: Time spent reading, counted between page views and capped per view.
     seconds_spent: Mapped[int] = mapped_column(default=0)
+    #: Set when a failed attempt flags this lesson for revisiting: the time spent on it since
+    #: then is counted in ``revisit_seconds``.
+    revisit_since: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    revisit_seconds: Mapped[int] = mapped_column(default=0, server_default="0")
 
     lesson: Mapped[Lesson] = relationship()
+
+
+class ScenarioAnswer(db.Model):
+    """What a tutor wrote for a lesson's "what would you do?" scenario, before seeing the
+    model answer."""
+
+    __tablename__ = "scenario_answers"
+    __table_args__ = (UniqueConstraint("enrolment_id", "lesson_id", "number"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    enrolment_id: Mapped[int] = mapped_column(ForeignKey("enrolments.id"), index=True)
+    lesson_id: Mapped[int] = mapped_column(ForeignKey("lessons.id"), index=True)
+    #: The scenario's place in the lesson (``Lesson.scenarios[n - 1]``).
+    number: Mapped[int]
+    answer: Mapped[str] = mapped_column(Text)
+    answered_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=clock.now)

@@ -31,13 +31,18 @@ def progress_summaries(enrolment_ids: list[int]) -> dict[int, ProgressSummary]:
                LessonProgress.completed_at.is_not(None))
         .group_by(LessonProgress.enrolment_id)
     ).all())
+    #: The lessons' minutes (the module checks are not lessons a tutor marks done).
+    lesson_minutes = (select(func.sum(Lesson.estimated_minutes))
+                      .join(CourseModule, CourseModule.id == Lesson.module_id)
+                      .where(CourseModule.course_version_id == CourseVersion.id)
+                      .correlate(CourseVersion).scalar_subquery())
     rows = db.session.execute(
-        select(Enrolment.id, CourseVersion.total_minutes, func.max(LessonProgress.last_seen_at))
+        select(Enrolment.id, lesson_minutes, func.max(LessonProgress.last_seen_at))
         .outerjoin(CourseVersion, and_(CourseVersion.pathway == Enrolment.pathway,
                                        CourseVersion.version == Enrolment.course_version))
         .outerjoin(LessonProgress, LessonProgress.enrolment_id == Enrolment.id)
         .where(Enrolment.id.in_(enrolment_ids))
-        .group_by(Enrolment.id, CourseVersion.total_minutes)
+        .group_by(Enrolment.id, CourseVersion.id)
     ).all()
     summaries = {}
     for enrolment_id, total, last in rows:

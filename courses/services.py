@@ -2,14 +2,31 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from sqlalchemy import Row, select
+from flask import current_app
+from sqlalchemy import Row, select, update
 
-from courses.content import CONTENT_ROOT, ContentError, PathwaySpec, read_pathways, render_markdown
-from courses.models import CourseModule, CourseVersion, Lesson, LessonProgress, Resource
+from courses.content import (
+    CONTENT_ROOT,
+    TARGET_TOLERANCE,
+    ContentError,
+    PathwaySpec,
+    read_pathways,
+    render_lesson,
+    render_markdown,
+)
+from courses.models import (
+    CourseModule,
+    CourseVersion,
+    Lesson,
+    LessonProgress,
+    Resource,
+    ScenarioAnswer,
+)
 from courses.outline import CourseOutline, LessonOutline, ModuleOutline, forget_outlines, outline_of
 from lms.audit import services as audit
 from lms.platform import clock
@@ -77,10 +94,11 @@ def _create_version(spec: PathwaySpec) -> CourseVersion:
                     "captions": lesson_spec.video.get("captions"),
                     "transcript_html": render_markdown(str(lesson_spec.video["transcript"])),
                 }
+            body_html, scenarios = render_lesson(lesson_spec.body)
             db.session.add(Lesson(
                 module=module, slug=lesson_spec.slug, title=lesson_spec.title,
                 position=lesson_spec.order, estimated_minutes=lesson_spec.estimated_minutes,
-                outcomes=lesson_spec.outcomes, body_html=render_markdown(lesson_spec.body),
+                outcomes=lesson_spec.outcomes, body_html=body_html, scenarios=scenarios,
                 video=video,
             ))
         for position_r, resource in enumerate(module_spec.resources):
@@ -170,7 +188,7 @@ class CourseProgress:
 
     @property
     def percent(self) -> int:
-        total = self.version.total_minutes or 1
+        total = sum(lesson.estimated_minutes for lesson in self.version.lessons) or 1
         return min(100, round(100 * self.minutes_done / total))
 
     @property
@@ -203,7 +221,8 @@ def course_progress(enrolment: Enrolment) -> CourseProgress:
     passed = checks_passed(enrolment) if with_checks else set()
     rows = db.session.execute(
         select(LessonProgress.lesson_id, LessonProgress.started_at,
-               LessonProgress.last_seen_at, LessonProgress.completed_at)
+               LessonProgress.last_seen_at, LessonProgress.completed_at,
+               LessonProgress.revisit_since, LessonProgress.revisit_seconds)
         .where(LessonProgress.enrolment_id == enrolment.id)
     ).all()
     by_lesson = {row.lesson_id: row for row in rows}
@@ -249,7 +268,9 @@ def view_lesson(enrolment: Enrolment, lesson: Lesson, *, at: datetime | None = N
 
 def complete_lesson(enrolment: Enrolment, lesson: Lesson, *, at: datetime | None = None
                     ) -> LessonProgress:
-    """Mark a lesson done (once) and add the time since it was last opened."""
+    """Mark a lesson done (once) and add the time since it was last opened. A lesson counts as
+    done only once the tutor has spent a share of its computed minutes on it; until then
+    ``LessonNotFinished`` says how long is left, and the time so far is kept (flushed)."""
     if not enrolment.is_active:
         raise DomainError("Your training window is closed, so progress can no longer change.")
     _check_can_study(enrolment, lesson)
@@ -257,16 +278,97 @@ def complete_lesson(enrolment: Enrolment, lesson: Lesson, *, at: datetime | None
     progress = _progress_row(enrolment, lesson, now)
     _count_sitting(progress, now)
     if progress.completed_at is None:
+        needed = seconds_needed(lesson)
+        if progress.seconds_spent < needed:
+            db.session.flush()
+            raise LessonNotFinished(lesson, needed - progress.seconds_spent)
         progress.completed_at = now
     db.session.flush()
     return progress
 
 
+class LessonNotFinished(DomainError):
+    """Too little time on a lesson yet for it to count as done (the time so far is kept)."""
+
+    def __init__(self, lesson: Lesson, seconds_left: int) -> None:
+        minutes = max(1, math.ceil(seconds_left / 60))
+        super().__init__(
+            f"This lesson takes about {lesson.estimated_minutes} minutes, so it is not marked "
+            f"complete yet. Take your time with it: about {minutes} more "
+            f"{'minute' if minutes == 1 else 'minutes'} with the lesson and its activities, "
+            "then mark it complete. The time you have spent so far is saved.")
+        self.seconds_left = seconds_left
+
+
+def seconds_needed(lesson: Lesson | LessonOutline) -> int:
+    """How long a tutor must spend with a lesson (to complete it, or to have revisited it):
+    ``LESSON_TIME_PERCENT`` of its computed minutes."""
+    return math.ceil(lesson.estimated_minutes * 60 * current_app.config["LESSON_TIME_PERCENT"]
+                     / 100)
+
+
 def _count_sitting(progress: LessonProgress, now: datetime) -> None:
     elapsed = now - progress.last_seen_at
     if timedelta(0) < elapsed:
-        progress.seconds_spent += int(min(elapsed, MAX_SITTING).total_seconds())
+        counted = int(min(elapsed, MAX_SITTING).total_seconds())
+        progress.seconds_spent += counted
+        if progress.revisit_since is not None and progress.last_seen_at >= progress.revisit_since:
+            progress.revisit_seconds += counted
     progress.last_seen_at = now
+
+
+def flag_for_revisit(enrolment: Enrolment, lessons: set[tuple[str, str]], *, since: datetime
+                     ) -> None:
+    """A failed attempt flags lessons (module slug, lesson slug): the time the tutor spends on
+    each from ``since`` on is counted afresh, and the next attempt waits for it. One statement:
+    every lesson has a progress row by now (the course was complete before the attempt)."""
+    outline = outline_of(pin_course_version(enrolment))
+    ids = [item.id for module in outline.modules for item in module.lessons
+           if (module.slug, item.slug) in lessons]
+    if ids:
+        db.session.execute(update(LessonProgress).where(
+            LessonProgress.enrolment_id == enrolment.id, LessonProgress.lesson_id.in_(ids))
+            .values(revisit_since=since, revisit_seconds=0)
+            .execution_options(synchronize_session="fetch"))
+
+
+def answer_scenario(enrolment: Enrolment, lesson: Lesson, number: int, answer: str,
+                    *, at: datetime | None = None) -> ScenarioAnswer:
+    """Keep the tutor's answer to a lesson's scenario; from then on its model answer shows.
+    The first answer stands: once the model answer has been seen, it cannot be unseen."""
+    if not any(s["number"] == number for s in lesson.scenarios or []):
+        raise DomainError("That scenario is not part of this lesson.")
+    text = (answer or "").strip()
+    if not text:
+        raise DomainError("Write what you would do first; then the model answer shows.",
+                          field="answer")
+    if len(text) > MAX_SCENARIO_ANSWER:
+        raise DomainError(f"Keep your answer under {MAX_SCENARIO_ANSWER:,} characters.",
+                          field="answer")
+    if not enrolment.is_active:
+        raise DomainError("Your training window is closed, so progress can no longer change.")
+    _check_can_study(enrolment, lesson)
+    existing = db.session.scalar(select(ScenarioAnswer).where(
+        ScenarioAnswer.enrolment_id == enrolment.id, ScenarioAnswer.lesson_id == lesson.id,
+        ScenarioAnswer.number == number))
+    if existing is not None:
+        return existing
+    now = at or clock.now()
+    _count_sitting(_progress_row(enrolment, lesson, now), now)
+    row = ScenarioAnswer(enrolment_id=enrolment.id, lesson_id=lesson.id, number=number,
+                         answer=text, answered_at=now)
+    db.session.add(row)
+    db.session.flush()
+    return row
+
+
+MAX_SCENARIO_ANSWER = 5000
+
+
+def scenario_answers(enrolment: Enrolment, lesson: Lesson) -> dict[int, str]:
+    """The tutor's answers to a lesson's scenarios, by scenario number."""
+    return dict(db.session.execute(select(ScenarioAnswer.number, ScenarioAnswer.answer).where(
+        ScenarioAnswer.enrolment_id == enrolment.id, ScenarioAnswer.lesson_id == lesson.id)).all())
 
 
 def _progress_row(enrolment: Enrolment, lesson: Lesson, now: datetime) -> LessonProgress:
@@ -281,9 +383,18 @@ def _progress_row(enrolment: Enrolment, lesson: Lesson, now: datetime) -> Lesson
 
 
 def check_content(root: Path = CONTENT_ROOT) -> list[PathwaySpec]:
-    """Read the content without loading it; raises ``ContentError`` naming the first fault."""
-    return read_pathways(root)
+    """Read the content without loading it; raises ``ContentError`` naming the first fault,
+    or the first pathway whose computed minutes stray from its target by more than 15%."""
+    specs = read_pathways(root)
+    for spec in specs:
+        if not spec.within_target:
+            raise ContentError(
+                f"{spec.pathway.value}: the lessons and checks take {spec.total_minutes} minutes, "
+                f"more than {round(TARGET_TOLERANCE * 100)}% from the target of "
+                f"{spec.target_minutes}")
+    return specs
 
 
 __all__ = ["ContentError", "load_content", "course_progress", "view_lesson", "complete_lesson",
-           "pin_course_version", "current_version", "check_content"]
+           "pin_course_version", "current_version", "check_content", "seconds_needed",
+           "flag_for_revisit", "answer_scenario", "scenario_answers", "LessonNotFinished"]

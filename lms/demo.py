@@ -271,19 +271,29 @@ def sit_assessment(enrolment, *, passing: bool):
 
 
 def revisit_every_lesson(enrolment) -> None:
+    """Stay with every lesson again, as long as a first reading needs (the revisit rule)."""
     from courses.models import Lesson
-    from courses.services import course_progress, view_lesson
+    from courses.services import course_progress, seconds_needed, view_lesson
 
     for module in course_progress(enrolment).modules:
         for lesson in module.module.lessons:
-            view_lesson(enrolment, db.session.get(Lesson, lesson.id))
+            row = db.session.get(Lesson, lesson.id)
+            view_lesson(enrolment, row)
+            later = clock.now() + timedelta(seconds=seconds_needed(row))
+            view_lesson(enrolment, row, at=later)
 
 
 def study(enrolment, *, lessons: int) -> None:
     """Work through lessons as a tutor would, passing each module's check on the way."""
     from assessments.bank.models import ItemVersion
     from assessments.checks.services import start_check, submit_check
-    from courses.services import complete_lesson, course_progress, current_version
+    from courses.services import (
+        complete_lesson,
+        course_progress,
+        current_version,
+        seconds_needed,
+        view_lesson,
+    )
 
     if current_version(enrolment.pathway) is None:
         return
@@ -302,7 +312,10 @@ def study(enrolment, *, lessons: int) -> None:
         lesson = progress.next_lesson
         if lesson is None:
             return
-        complete_lesson(enrolment, lesson)
+        # Stay with the lesson as long as it needs, as a tutor would.
+        now = clock.now()
+        view_lesson(enrolment, lesson, at=now - timedelta(seconds=seconds_needed(lesson)))
+        complete_lesson(enrolment, lesson, at=now)
 
 
 def _latest_token(nomination) -> str:

@@ -10,13 +10,18 @@ module: {module}
 lesson: {lesson}
 title: {title}
 order: {order}
-estimated_minutes: {minutes}
 outcomes:
   - Explain {title}
 {extra}---
 ## What to do
 
 Body of {title}.
+
+## Activity: Try it ({minutes} minutes)
+
+Try the idea with a pupil.
+
+**You produce:** a note of what happened.
 
 ## Reflection
 

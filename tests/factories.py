@@ -158,3 +158,30 @@ def make_endorsement(school: School | None = None, **overrides):
     enrolment.move_to(EnrolmentStatus.PASSED, "Passed the assessment.")
     db.session.flush()
     return issue_endorsement(enrolment)
+
+
+def read_lesson(enrolment, lesson, *, seconds: int | None = None):
+    """Stay with a lesson as a tutor would (the time it needs, or ``seconds``), then mark it
+    complete: its first view is moved back by that time, so nothing is in the future."""
+    from datetime import timedelta
+
+    from courses.services import complete_lesson, seconds_needed, view_lesson
+    from lms.platform import clock
+
+    now = clock.now()
+    spent = seconds_needed(lesson) if seconds is None else seconds
+    view_lesson(enrolment, lesson, at=now - timedelta(seconds=spent))
+    return complete_lesson(enrolment, lesson, at=now)
+
+
+def revisit_lesson(enrolment, lesson, *, seconds: int | None = None):
+    """Open a lesson again and stay with it: the clock moves on by the time it needs (or
+    ``seconds``), and the next view counts the time."""
+    from datetime import timedelta
+
+    from courses.services import seconds_needed, view_lesson
+    from lms.platform import clock
+
+    view_lesson(enrolment, lesson)
+    clock.travel(timedelta(seconds=seconds_needed(lesson) if seconds is None else seconds))
+    return view_lesson(enrolment, lesson)

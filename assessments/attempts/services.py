@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
 
 from sqlalchemy import case, func, insert, select, true, update
 from sqlalchemy.orm.util import identity_key
@@ -25,14 +24,13 @@ from assessments.bank.blueprints import BLUEPRINTS
 from assessments.bank.models import ItemVersion
 from assessments.bank.papers import draw_paper, new_seed
 from assessments.bank.services import current_bank, is_correct, option_positions
+from courses.services import CourseProgress, course_progress, flag_for_revisit, seconds_needed
 from lms.audit import services as audit
 from lms.platform import clock
 from lms.platform.errors import DomainError
 from lms.platform.extensions import db
 from lms.programme.models import Enrolment, EnrolmentStatus
 
-if TYPE_CHECKING:
-    from courses.services import CourseProgress
 #: A topic counts as secure when at least this share of its items were right.
 TOPIC_SECURE = 0.8
 
@@ -86,8 +84,6 @@ def readiness(enrolment: Enrolment, now: datetime | None = None,
               progress: CourseProgress | None = None) -> Readiness:
     """Everything still needed before an attempt may start (``progress`` if the caller has
     already worked it out)."""
-    from courses.services import course_progress
-
     now = now or clock.now()
     blueprint = BLUEPRINTS[enrolment.pathway]
     needs: list[str] = []
@@ -116,23 +112,30 @@ def readiness(enrolment: Enrolment, now: datetime | None = None,
             needs.append(f"Wait until {opens_at:%-d %B %Y at %H:%M} (UTC) before trying again.")
         if blueprint.revisit_flagged_lessons:
             for lesson in lessons_to_revisit(progress, last):
-                needs.append(f"Revisit the lesson “{lesson}”.")
+                needs.append(f"{REVISIT_NEED} “{lesson}”.")
         if opens_at >= enrolment.deadline_at:
             needs.append("There is not enough time left in your window for another attempt.")
     return Readiness(needs, opens_at, attempts, allowed)
 
 
+#: How a need to revisit a flagged lesson begins (the result page lists those as links).
+REVISIT_NEED = "Revisit the lesson"
+
+
 def lessons_to_revisit(progress: CourseProgress, attempt: Attempt) -> list[str]:
-    """Titles of flagged lessons the tutor has not opened since the attempt was submitted."""
-    flagged = {(topic, lesson) for topic, result in (attempt.topic_results or {}).items()
-               if not result["secure"] for lesson in result["lessons"]}
+    """Titles of flagged lessons the tutor has not yet stayed with since the attempt was
+    submitted: opening one is not enough, they spend the share of its minutes a first reading
+    needs (``courses.services.seconds_needed``)."""
+    flagged = flagged_lessons(attempt)
     titles = []
     for module in progress.modules:
         for lesson in module.module.lessons:
             if (module.module.slug, lesson.slug) not in flagged:
                 continue
             seen = module.done.get(lesson.id)
-            if seen is None or seen.last_seen_at <= attempt.submitted_at:
+            if (seen is None or seen.revisit_since is None
+                    or seen.revisit_since < attempt.submitted_at
+                    or seen.revisit_seconds < seconds_needed(lesson)):
                 titles.append(lesson.title)
     return titles
 
@@ -278,7 +281,15 @@ def submit_attempt(attempt: Attempt, *, now: datetime | None = None, auto: bool 
         audit.record("enrolment.failed", enrolment, actor=None,
                      changes={"status": ("active", "failed")})
         _tell_school_leaders(enrolment)
+    else:
+        flag_for_revisit(enrolment, flagged_lessons(attempt), since=attempt.submitted_at)
     return attempt
+
+
+def flagged_lessons(attempt: Attempt) -> set[tuple[str, str]]:
+    """(module slug, lesson slug) of every lesson a topic not yet secure sends the tutor to."""
+    return {(topic, lesson) for topic, result in (attempt.topic_results or {}).items()
+            if not result["secure"] for lesson in result["lessons"]}
 
 
 def _tell_school_leaders(enrolment: Enrolment) -> None:

@@ -220,8 +220,14 @@ def review(enrolment_id: int, attempt_id: int):
         return redirect(url_for("assessments.result", enrolment_id=enrolment_id,
                                 attempt_id=attempt_id))
     answered = sum(1 for row in attempt.items if row.selected)
+    # One query for the paper's items: each row's ``item`` is then found in the session.
+    db.session.scalars(select(ItemVersion).where(
+        ItemVersion.id.in_([row.item_version_id for row in attempt.items]))).all()
+    chosen = {row.position: [row.item.options[row.option_order[p]]["text"]
+                             for p in row.selected or [] if p < len(row.option_order)]
+              for row in attempt.items}
     return render_template("assessments/review.html", enrolment=enrolment, attempt=attempt,
-                           answered=answered, form=form)
+                           answered=answered, chosen=chosen, form=form)
 
 
 @bp.get("/learn/<int:enrolment_id>/attempts/<int:attempt_id>/result")
@@ -232,9 +238,20 @@ def result(enrolment_id: int, attempt_id: int):
         return redirect(url_for("assessments.review", enrolment_id=enrolment_id,
                                 attempt_id=attempt_id))
     progress = course_progress(enrolment)
+    state = services.readiness(enrolment, progress=progress)
+    links = _lesson_links(progress)
+    still_to_revisit = set(services.lessons_to_revisit(progress, attempt))
+    revisit = []  # each flagged lesson once, in course order, as a link
+    for topic, slug in sorted(services.flagged_lessons(attempt),
+                              key=lambda key: list(links).index(key) if key in links else 0):
+        if (topic, slug) in links:
+            lesson_id, title = links[(topic, slug)]
+            revisit.append({"id": lesson_id, "title": title, "done": title not in still_to_revisit})
     return render_template("assessments/result.html", enrolment=enrolment, attempt=attempt,
-                           state=services.readiness(enrolment, progress=progress),
-                           lessons=_lesson_links(progress),
+                           state=state, revisit=revisit,
+                           other_needs=[need for need in state.needs
+                                        if not need.startswith(services.REVISIT_NEED)],
+                           topics={m.module.slug: m.module.title for m in progress.modules},
                            pass_mark=BLUEPRINTS[enrolment.pathway].pass_mark)
 
 

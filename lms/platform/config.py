@@ -46,6 +46,9 @@ ENVIRONMENT: dict[str, str] = {
     "DASHBOARD_MAX_AGE_SECONDS": "how old a trust's dashboard figures may be before a page view "
                                  "rebuilds them, if anything happened since (default 120; the "
                                  "beat rebuilds them every minute)",
+    "LESSON_TIME_PERCENT": "the share of a lesson's computed minutes a tutor must spend on it "
+                           "before it counts as complete, or as revisited after a failed "
+                           "attempt (default 40)",
     "LOG_LEVEL": "logging level (default INFO)",
 }
 
@@ -228,6 +231,7 @@ def build_config(instance_path: Path, overrides: dict | None = None) -> dict:
         "VERIFICATION_REQUESTS_PER_MINUTE": _env_int("VERIFICATION_REQUESTS_PER_MINUTE", 120),
         "DASHBOARD_MAX_AGE_SECONDS": _env_int("DASHBOARD_MAX_AGE_SECONDS",
                                               0 if env_name == "testing" else 120),
+        "LESSON_TIME_PERCENT": _env_int("LESSON_TIME_PERCENT", 40),
         "SIGN_IN_SLOW_AFTER": 5,
         "SIGN_IN_MAX_FAILURES": _env_int("SIGN_IN_MAX_FAILURES", 10),
         "SIGN_IN_LOCK": timedelta(minutes=_env_int("SIGN_IN_LOCK_MINUTES", 15)),

@@ -20,7 +20,7 @@ from sqlalchemy.orm import aliased
 
 from assessments.attempts.models import Adjustment, Attempt, AttemptStatus
 from assessments.checks.models import FormativeResult
-from courses.models import CourseModule, Lesson, LessonProgress
+from courses.models import CourseModule, Lesson, LessonProgress, ScenarioAnswer
 from credentials.endorsements.models import Endorsement, EndorsementStatus, VerificationCheck
 from credentials.endorsements.services import credential_url, erase_credential, revoke_endorsement
 from credentials.register.derivation import add_months, dbs_due_on, masked, register_policies
@@ -157,6 +157,16 @@ def personal_data(user: User) -> dict[str, Any]:
         .where(LessonProgress.enrolment_id.in_(mine))
         .order_by(LessonProgress.enrolment_id, CourseModule.position, Lesson.position))]
 
+    scenario_answers = [{
+        "enrolment_id": row.enrolment_id, "lesson": row.lesson, "scenario": row.number,
+        "answer": row.answer, "answered_at": _iso(row.answered_at),
+    } for row in run(
+        select(ScenarioAnswer.enrolment_id, Lesson.title.label("lesson"), ScenarioAnswer.number,
+               ScenarioAnswer.answer, ScenarioAnswer.answered_at)
+        .join(Lesson, Lesson.id == ScenarioAnswer.lesson_id)
+        .where(ScenarioAnswer.enrolment_id.in_(mine))
+        .order_by(ScenarioAnswer.answered_at))]
+
     formative_checks = [{
         "enrolment_id": row.enrolment_id, "topic": row.topic, "correct": row.correct,
         "out_of": row.total, "passed": row.passed, "started_at": _iso(row.created_at),
@@ -275,6 +285,7 @@ def personal_data(user: User) -> dict[str, Any]:
         "nominations": nominations,
         "enrolments": enrolments,
         "lesson_progress": lesson_progress,
+        "scenario_answers": scenario_answers,
         "formative_checks": formative_checks,
         "summative_attempts": summative_attempts,
         "adjustments": adjustments,
@@ -384,7 +395,8 @@ def erase_person(user: User, *, reason: str, actor: User | None) -> ErasureRepor
     Their endorsements are revoked (the status-list bit stays set for good) and the signed
     credentials replaced by stubs naming nobody; the account is anonymised and closed, roles
     ended, nominations anonymised, register entries removed, DBS checks, status checks,
-    training records and emails to them deleted. Progress and results stay, naming nobody.
+    training records, emails to them and their own written scenario answers deleted. Progress
+    and results stay, naming nobody.
     The audit log is never touched; the erasure itself is recorded there by ids.
     """
     reason = (reason or "").strip()
@@ -410,6 +422,9 @@ def erase_person(user: User, *, reason: str, actor: User | None) -> ErasureRepor
     # The account first, so nothing sent or recorded from here on carries their name.
     report.account_anonymised = int(_anonymise_account(user, now))
     db.session.execute(delete(RecoveryCode).where(RecoveryCode.user_id == user.id))
+    # What they wrote in their own words may say anything about them or the pupils they know.
+    db.session.execute(delete(ScenarioAnswer).where(ScenarioAnswer.enrolment_id.in_(
+        select(Enrolment.id).where(Enrolment.user_id == user.id))))
 
     from lms.organisations.people import end_membership
     from lms.programme.nominations import withdraw_nomination

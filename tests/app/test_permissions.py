@@ -97,6 +97,7 @@ URL_ARGUMENTS = {
     "slug": lambda w: "primary",
     "topic": lambda w: "module-1",
     "position": lambda w: 0,
+    "number": lambda w: 1,
     "token": lambda w: "bad-token",
     "filename": lambda w: "app.css",
     "section": lambda w: "pipeline",
@@ -104,8 +105,8 @@ URL_ARGUMENTS = {
 }
 
 #: Arguments that name an object of trust B (the rest only shape the URL).
-OBJECT_ARGUMENTS = set(URL_ARGUMENTS) - {"topic", "position", "token", "filename", "change",
-                                         "slug", "section", "fmt"}
+OBJECT_ARGUMENTS = set(URL_ARGUMENTS) - {"topic", "position", "number", "token", "filename",
+                                         "change", "slug", "section", "fmt"}
 
 #: A well-formed body for POSTs that change something, so a refusal is the access rule's doing
 #: and not a form error. Other POSTs carry only the CSRF token.
@@ -159,6 +160,7 @@ OWN_REDIRECTS = {"lms.sign_in", "lms.sign_out", "lms.send_verification", "course
 #: Routes only the tutor of the enrolment may use (not even a programme admin studies).
 STUDY_ENDPOINTS = {
     "courses.course", "courses.lesson", "courses.complete_lesson", "courses.resource",
+    "courses.answer_scenario",
     "assessments.start_check", "assessments.check", "assessments.assessment",
     "assessments.start_attempt", "assessments.question", "assessments.autosave",
     "assessments.review", "assessments.result",

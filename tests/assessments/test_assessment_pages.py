@@ -123,3 +123,82 @@ def test_an_answer_autosaves_as_json_and_is_refused_once_time_is_up(db_session, 
     assert late.status_code == 409 and "Time is up" in late.json["detail"]
     db_session.expire_all()
     assert db_session.get(Attempt, attempt.id).items[0].selected == [1]
+
+
+def _sit_and_fail(db_session, enrolment, client):
+    from tests.assessments.test_assessments import _wrong
+
+    client.post(f"/learn/{enrolment.id}/assessment/start")
+    attempt = db_session.scalars(select(Attempt)).one()
+    for row in attempt.items:
+        client.post(f"/learn/{enrolment.id}/attempts/{attempt.id}/q/{row.position}",
+                    data={"answer": [str(p) for p in _wrong(row.item, row.option_order)],
+                          "go": "next"})
+    client.post(f"/learn/{enrolment.id}/attempts/{attempt.id}/review")
+    db_session.expire_all()
+    return db_session.get(Attempt, attempt.id)
+
+
+def test_the_review_page_shows_each_stem_and_the_chosen_answer_and_no_key(db_session, tutor):
+    enrolment, client = tutor
+    client.post(f"/learn/{enrolment.id}/assessment/start")
+    attempt = db_session.scalars(select(Attempt)).one()
+    first = attempt.items[0]
+    chosen = first.option_order.index(0)
+    client.post(f"/learn/{enrolment.id}/attempts/{attempt.id}/q/0",
+                data={"answer": [str(chosen)], "go": "next"})
+    page = client.get(f"/learn/{enrolment.id}/attempts/{attempt.id}/review").get_data(
+        as_text=True)
+    from markupsafe import escape
+
+    for row in attempt.items:
+        assert str(escape(row.item.stem)) in page
+    assert f"Your answer: <strong>{escape(first.item.options[0]['text'])}</strong>" in page
+    assert page.count("No answer yet.") == attempt.total - 1
+    _no_keys(page, [row.item for row in attempt.items])
+
+
+def test_a_failed_result_names_topics_for_people_and_lists_each_lesson_once(db_session, tutor):
+    from courses.services import course_progress
+
+    enrolment, client = tutor
+    attempt = _sit_and_fail(db_session, enrolment, client)
+    page = client.get(f"/learn/{enrolment.id}/attempts/{attempt.id}/result").get_data(
+        as_text=True)
+    titles = {m.module.slug: m.module.title for m in course_progress(enrolment).modules}
+    revisit = page.split("What to revisit", 1)[1].split("Your next attempt", 1)[0]
+    for topic in attempt.topic_results:
+        assert f"<td>{titles[topic]}</td>".replace("'", "&#39;") in page
+    links = re.findall(r'href="(/learn/\d+/lessons/\d+)"', revisit)
+    assert links and len(links) == len(set(links))
+    panel = page.split("Your next attempt", 1)[1]
+    assert "Revisit the lessons marked" in panel and "Revisit the lesson “" not in page
+
+
+def test_the_second_attempt_waits_until_flagged_lessons_were_stayed_with(db_session, tutor):
+    from datetime import timedelta
+
+    from lms.platform import clock
+
+    enrolment, client = tutor
+    attempt = _sit_and_fail(db_session, enrolment, client)
+    clock.travel(timedelta(hours=25))  # the cool-off is over
+    result = f"/learn/{enrolment.id}/attempts/{attempt.id}/result"
+    page = client.get(result).get_data(as_text=True)
+    links = re.findall(r'href="(/learn/\d+/lessons/\d+)"',
+                       page.split("What to revisit", 1)[1].split("Your next attempt", 1)[0])
+    for link in links:  # opened, and left at once
+        client.get(link)
+        client.get(f"/learn/{enrolment.id}")
+    page = client.get(result).get_data(as_text=True)
+    assert "To revisit" in page and "Go to the assessment" not in page
+    assert client.post(f"/learn/{enrolment.id}/assessment/start").status_code == 302
+    assert db_session.scalar(select(Attempt).where(Attempt.number == 2)) is None
+    for link in links:  # stayed with each, as long as a first reading needs
+        client.get(link)
+        clock.travel(timedelta(minutes=45))
+        client.get(link)
+    page = client.get(result).get_data(as_text=True)
+    assert "To revisit" not in page and "Go to the assessment" in page
+    client.post(f"/learn/{enrolment.id}/assessment/start")
+    assert db_session.scalar(select(Attempt).where(Attempt.number == 2)) is not None

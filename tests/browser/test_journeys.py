@@ -17,6 +17,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
+from courses.content import read_pathways
 from lms.accounts.models import User
 from lms.notifications.models import OutboxEmail
 from lms.organisations import services
@@ -24,6 +25,7 @@ from lms.organisations.models import Phase
 from lms.platform import clock
 from lms.platform.extensions import db
 from lms.platform.roles import Role
+from lms.programme.models import Pathway
 from tests.browser.tabs import (
     ARTIFACTS,
     DESKTOP,
@@ -35,6 +37,10 @@ from tests.browser.tabs import (
 )
 from tests.conftest import TEST_PASSWORD
 from tests.factories import make_member, make_provider, make_school, make_trust
+
+#: The QTS refresher's lessons, as the journey's tutor meets them.
+QTS_LESSONS = sum(len(m.lessons) for spec in read_pathways()
+                  if spec.pathway == Pathway.QTS_REFRESHER for m in spec.modules)
 
 pytestmark = pytest.mark.browser
 
@@ -287,12 +293,30 @@ def _study(tutor: Tab) -> None:
             tutor.follow(resume, "first-lesson" if lessons == 0 else None)
             while "/lessons/" in page.url:
                 lessons += 1
-                tutor.follow(page.get_by_role("button", name="Mark as complete and continue"))
+                complete = page.get_by_role("button", name="Mark as complete and continue")
+                if lessons == 1:  # straight away: too soon, and said kindly
+                    tutor.follow(complete, "lesson-not-yet")
+                    _banner(tutor, "not marked complete yet")
+                    _answer_a_scenario(tutor)
+                clock.travel(timedelta(minutes=30))  # reading and doing the activities
+                tutor.follow(complete)
         else:
             break
-    assert (lessons, checks) == (7, 3)
+    assert (lessons, checks) == (QTS_LESSONS, 3)
     assert "You have finished every lesson." in page.locator("main").inner_text()
     tutor.journal.shot(page, "tutor-course-done")
+
+
+def _answer_a_scenario(tutor: Tab) -> None:
+    """The first "what would you do?" of the course: the model answer shows once answered."""
+    page = tutor.page
+    save = page.get_by_role("button", name="Save my answer and show the model answer")
+    assert save.count(), "the first lesson has a scenario"
+    assert page.locator(".model-answer").count() == 0
+    page.locator(".scenario textarea").first.fill("Stay calm, listen, and ask what happened.")
+    tutor.follow(save.first, "scenario-answered")
+    assert page.locator(".model-answer").count() >= 1
+    assert "Stay calm, listen" in page.locator(".your-answer").first.inner_text()
 
 
 def _sit(tutor: Tab, *, right: bool, label: str) -> None:
@@ -321,18 +345,28 @@ def _fail_revisit_and_pass(tutor: Tab) -> None:
     _sit(tutor, right=False, label="first-attempt")
     assert page.get_by_role("heading", level=1).inner_text() == "Not passed this time"
     assert page.get_by_role("table").filter(has_text="Revisit").count() == 1
-    revisit = page.locator("h2:text-is('What to revisit') + ul a")
+    revisit = page.locator("h2:text-is('What to revisit') ~ ul a")
     flagged = revisit.count()
     assert flagged >= 1
+    titles = [revisit.nth(index).inner_text() for index in range(flagged)]
+    assert len(set(titles)) == flagged  # each lesson once, as a link
     needs = page.locator(".panel").filter(has_text="Your next attempt").inner_text()
-    assert "Wait until" in needs and needs.count("Revisit the lesson") == flagged
+    assert "Wait until" in needs and "Revisit the lessons marked" in needs
+    assert not any(title in needs for title in titles)
+    tutor.follow(revisit.nth(0), "revisit-lesson")
+    tutor.back()
+    tutor.reload("lesson-only-opened")  # a glance is not a revisit
+    assert "Revisit the lessons marked" in page.locator(".panel").filter(
+        has_text="Your next attempt").inner_text()
     for index in range(flagged):
-        tutor.follow(revisit.nth(index), "revisit-lesson" if index == 0 else None)
+        tutor.follow(revisit.nth(index))
         assert "/lessons/" in page.url
+        clock.travel(timedelta(minutes=30))  # stayed with it
+        tutor.reload()
         tutor.back()
     tutor.reload("lessons-revisited")
     needs = page.locator(".panel").filter(has_text="Your next attempt").inner_text()
-    assert "Revisit the lesson" not in needs and "Wait until" in needs
+    assert "Revisit the lessons marked" not in needs and "Wait until" in needs
 
     clock.travel(timedelta(hours=24, minutes=1))  # past the cool-off, not slept through
     tutor.reload("cool-off-over")

@@ -9,6 +9,7 @@ from courses.content import ContentError, read_pathways, render_markdown
 from courses.models import CourseVersion, Lesson, LessonProgress
 from courses.queries import progress_summaries
 from courses.services import (
+    LessonNotFinished,
     complete_lesson,
     course_progress,
     load_content,
@@ -20,7 +21,7 @@ from lms.platform.errors import DomainError
 from lms.platform.roles import Role
 from lms.programme.models import EnrolmentStatus, Pathway
 from tests.content_factory import edit_lesson, write_content
-from tests.factories import make_enrolment, make_member, make_school
+from tests.factories import make_enrolment, make_member, make_school, read_lesson
 
 
 @pytest.fixture
@@ -104,7 +105,7 @@ def test_a_module_opens_only_when_the_one_before_is_finished(db_session, loaded)
     with pytest.raises(DomainError, match="Finish"):
         view_lesson(enrolment, second.module.lessons[0])
     for lesson in first.module.lessons:
-        complete_lesson(enrolment, lesson)
+        read_lesson(enrolment, lesson)
     progress = course_progress(enrolment)
     assert progress.modules[0].complete and progress.modules[1].unlocked
     assert progress.percent == 50
@@ -113,7 +114,7 @@ def test_a_module_opens_only_when_the_one_before_is_finished(db_session, loaded)
 def test_course_is_complete_when_every_lesson_is(db_session, loaded):
     enrolment = make_enrolment()
     for lesson in course_progress(enrolment).version.lessons:
-        complete_lesson(enrolment, lesson)
+        read_lesson(enrolment, lesson)
     progress = course_progress(enrolment)
     assert progress.complete and progress.percent == 100 and progress.next_lesson is None
 
@@ -131,7 +132,7 @@ def test_leaders_see_progress_percent_and_last_activity(db_session, loaded, sign
     leader = make_member(Role.SCHOOL_LEADER, school=school)
     enrolment = make_enrolment(school)
     lesson = course_progress(enrolment).next_lesson
-    complete_lesson(enrolment, lesson)
+    read_lesson(enrolment, lesson)
     db_session.commit()
     summary = progress_summaries([enrolment.id])[enrolment.id]
     assert summary.percent == 25 and summary.last_activity is not None
@@ -185,10 +186,59 @@ def test_tutor_reads_and_completes_a_lesson_without_javascript(db_session, loade
     lesson = course_progress(enrolment).next_lesson
     page = client.get(f"/learn/{enrolment.id}/lessons/{lesson.id}")
     assert page.status_code == 200 and "<script" not in page.get_data(as_text=True)
+    clock.travel(timedelta(minutes=5))  # a 10-minute lesson needs 4
     done = client.post(f"/learn/{enrolment.id}/lessons/{lesson.id}/complete")
     assert done.status_code == 302
     assert "Continue where you left off" in client.get(f"/learn/{enrolment.id}").get_data(
         as_text=True)
+
+
+def test_a_lesson_marked_complete_too_soon_says_kindly_how_long_is_left(db_session, loaded,
+                                                                        sign_in):
+    enrolment = make_enrolment()
+    enrolment.user.password_hash = make_member(Role.SCHOOL_LEADER).password_hash
+    db_session.commit()
+    client = sign_in(enrolment.user)
+    lesson = course_progress(enrolment).next_lesson
+    client.get(f"/learn/{enrolment.id}/lessons/{lesson.id}")
+    clock.travel(timedelta(minutes=1))
+    refused = client.post(f"/learn/{enrolment.id}/lessons/{lesson.id}/complete")
+    assert refused.headers["Location"].endswith(f"/learn/{enrolment.id}/lessons/{lesson.id}")
+    page = client.get(refused.headers["Location"]).get_data(as_text=True)
+    assert "not marked complete yet" in page and "about 3 more minutes" in page
+    assert course_progress(enrolment).next_lesson.id == lesson.id
+    clock.travel(timedelta(minutes=3))  # the minute already spent was kept
+    client.post(f"/learn/{enrolment.id}/lessons/{lesson.id}/complete")
+    assert course_progress(enrolment).next_lesson.id != lesson.id
+
+
+@pytest.mark.parametrize("percent, minutes, done", [(40, 3, False), (40, 4, True),
+                                                    (100, 9, False), (100, 10, True)])
+def test_a_lesson_counts_as_done_after_the_set_share_of_its_minutes(
+        app, db_session, loaded, monkeypatch, percent, minutes, done):
+    monkeypatch.setitem(app.config, "LESSON_TIME_PERCENT", percent)
+    enrolment = make_enrolment()
+    lesson = course_progress(enrolment).next_lesson
+    view_lesson(enrolment, lesson)
+    clock.travel(timedelta(minutes=minutes))
+    if done:
+        assert complete_lesson(enrolment, lesson).completed_at is not None
+    else:
+        with pytest.raises(LessonNotFinished):
+            complete_lesson(enrolment, lesson)
+        assert db_session.scalars(select(LessonProgress)).one().seconds_spent == minutes * 60
+
+
+def test_time_spent_across_visits_adds_up_to_completion(db_session, loaded):
+    enrolment = make_enrolment()
+    lesson = course_progress(enrolment).next_lesson
+    for _ in range(2):
+        view_lesson(enrolment, lesson)
+        clock.travel(timedelta(minutes=2))
+        view_lesson(enrolment, lesson)  # left, and came back later on another device
+        clock.travel(timedelta(hours=3))
+    view_lesson(enrolment, lesson)
+    assert complete_lesson(enrolment, lesson).seconds_spent == 4 * 60 + 45 * 60 * 2
 
 
 def test_only_the_tutor_studies_their_course(db_session, loaded, sign_in):

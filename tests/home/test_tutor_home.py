@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from assessments.attempts.services import readiness, save_answer, start_attempt, submit_attempt
 from assessments.bank.models import ItemVersion
-from courses.services import complete_lesson, course_progress, view_lesson
+from courses.services import course_progress
 from credentials.endorsements.models import Endorsement
 from lms.accounts.security import hash_password
 from lms.home.tutor import StepKind, next_step
@@ -22,7 +22,14 @@ from lms.programme.models import EnrolmentStatus
 from lms.programme.window import lapse_overdue_enrolments, withdraw_enrolment
 from tests.assessments.test_assessments import _answer, _finish_course, loaded  # noqa: F401
 from tests.conftest import TEST_PASSWORD
-from tests.factories import make_endorsement, make_enrolment, make_member, make_school
+from tests.factories import (
+    make_endorsement,
+    make_enrolment,
+    make_member,
+    make_school,
+    read_lesson,
+    revisit_lesson,
+)
 
 
 @functools.cache
@@ -66,7 +73,7 @@ def _fail_first_attempt(db_session, enrolment):
 def _revisit_every_lesson(enrolment) -> None:
     for module in course_progress(enrolment).modules:
         for lesson in module.module.lessons:
-            view_lesson(enrolment, lesson)
+            revisit_lesson(enrolment, lesson)
 
 
 @pytest.fixture
@@ -131,7 +138,7 @@ def test_a_tutor_part_way_through_is_taken_to_the_next_lesson(db_session, loaded
     enrolment = _tutor(db_session)
     lessons = course_progress(enrolment).modules[0].module.lessons
     for lesson in lessons[:2]:
-        complete_lesson(enrolment, lesson)
+        read_lesson(enrolment, lesson)
     db_session.commit()
     progress = course_progress(enrolment)
     following = progress.next_lesson
@@ -155,7 +162,7 @@ def test_a_tutor_who_finished_a_modules_lessons_is_asked_to_take_its_check(db_se
     enrolment = _tutor(db_session)
     module = course_progress(enrolment).modules[0].module
     for lesson in module.lessons:
-        complete_lesson(enrolment, lesson)
+        read_lesson(enrolment, lesson)
     db_session.commit()
 
     step = next_step(enrolment.user)

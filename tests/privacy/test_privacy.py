@@ -23,8 +23,8 @@ from assessments.bank.models import ItemVersion
 from assessments.bank.services import load_bank
 from assessments.checks.models import FormativeResult
 from assessments.checks.services import start_check, submit_check
-from courses.models import LessonProgress
-from courses.services import complete_lesson, course_progress, load_content, view_lesson
+from courses.models import Lesson, LessonProgress, ScenarioAnswer
+from courses.services import answer_scenario, course_progress, load_content, view_lesson
 from credentials.endorsements import keys, services, status
 from credentials.endorsements.models import Endorsement, EndorsementStatus, StatusList
 from credentials.endorsements.verify import (
@@ -76,6 +76,7 @@ from tests.factories import (
     make_provider,
     make_school,
     make_trust,
+    read_lesson,
 )
 from tests.statements import statements_run
 
@@ -88,8 +89,9 @@ CERTIFICATE = "918273645546"
 DECIDER = "Ottoline Riskworth"
 SEEN_BY = "Perpetua Sightley"
 SECTIONS = ["account", "memberships", "nominations", "enrolments", "lesson_progress",
-            "formative_checks", "summative_attempts", "adjustments", "endorsements",
-            "verification_checks", "register_entries", "dbs_checks", "safeguarding_training",
+            "scenario_answers", "formative_checks", "summative_attempts", "adjustments",
+            "endorsements", "verification_checks", "register_entries", "dbs_checks",
+            "safeguarding_training",
             "emails"]
 
 
@@ -114,7 +116,10 @@ def _study_and_pass(db_session, enrolment: Enrolment) -> None:
     for module in course_progress(enrolment).modules:
         for lesson in module.module.lessons:
             view_lesson(enrolment, lesson)
-            complete_lesson(enrolment, lesson)
+            read_lesson(enrolment, lesson)
+            full = db_session.get(Lesson, lesson.id)
+            if full.scenarios:
+                answer_scenario(enrolment, full, 1, f"{NAME} would listen first.")
         check = start_check(enrolment, module.module.slug)
         submit_check(check, {i: _right(db_session.get(ItemVersion, entry["item_version_id"]),
                                        entry["option_order"])
@@ -415,7 +420,9 @@ def test_erasure_anonymises_nominations_and_clears_records_about_them(db_session
     assert db_session.scalars(select(OutboxEmail).where(OutboxEmail.to_address.in_(
         [EMAIL, erased_email(tutor.id)]))).all() == []
     assert report.emails_deleted > 0
-    # Progress and results stay, so the trust's figures stay right.
+    # What they wrote in their own words goes; progress and results stay, so the trust's
+    # figures stay right.
+    assert db_session.query(ScenarioAnswer).count() == 0
     assert db_session.query(LessonProgress).count() == progress_before
     assert db_session.query(Attempt).count() == 1
     assert db_session.query(FormativeResult).count() >= 3
