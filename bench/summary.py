@@ -10,7 +10,8 @@ import re
 import subprocess
 import sys
 
-BENCHMARKS = ["bench.nomination_import", "bench.lesson_page", "bench.assessment_load",
+BENCHMARKS = ["bench.nomination_import", "bench.lesson_page", "bench.testwise",
+              "bench.assessment_load",
               "bench.credentials", "bench.register", "bench.dashboards"]
 LINE = re.compile(
     r"^bench: (?P<name>\S+) = (?P<value>[-\d.]+) (?P<unit>\S+) "

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import yaml
 
+from lms.platform import yaml_text
 from lms.platform.errors import DomainError
 
 ITEMS_ROOT = Path(__file__).resolve().parent.parent / "items"
@@ -117,7 +118,7 @@ def read_bank(root: Path = ITEMS_ROOT) -> Bank:
     seen: set[str] = set()
     for path in sorted(root.glob("*.yml")):
         try:
-            data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+            data = yaml_text.safe_load(path.read_text(encoding="utf-8")) or {}
         except yaml.YAMLError as exc:
             raise BankError(f"{path.name}: not valid YAML: {exc}") from exc
         topic = data.get("topic")
