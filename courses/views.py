@@ -112,15 +112,20 @@ def lesson_parts(lesson: Lesson, files: dict[str, str], answers: dict[int, str] 
     return parts
 
 
+def _posted_to_lesson(enrolment_id: int, lesson_id: int) -> tuple[Enrolment, Lesson]:
+    """The tutor's enrolment and the lesson a form on its page was sent from (CSRF checked)."""
+    enrolment = _studying(enrolment_id)
+    lesson = db.session.get(Lesson, lesson_id) or abort(404)
+    if not Form().validate_on_submit():
+        abort(400)
+    return enrolment, lesson
+
+
 @bp.post("/learn/<int:enrolment_id>/lessons/<int:lesson_id>/scenarios/<int:number>")
 @access(Access.SIGNED_IN)
 def answer_scenario(enrolment_id: int, lesson_id: int, number: int):
     """Save the tutor's answer to a scenario; the lesson page then shows the model answer."""
-    enrolment = _studying(enrolment_id)
-    lesson = db.session.get(Lesson, lesson_id) or abort(404)
-    form = Form()
-    if not form.validate_on_submit():
-        abort(400)
+    enrolment, lesson = _posted_to_lesson(enrolment_id, lesson_id)
     try:
         services.answer_scenario(enrolment, lesson, number, request.form.get("answer", ""))
     except DomainError as error:
@@ -131,9 +136,9 @@ def answer_scenario(enrolment_id: int, lesson_id: int, number: int):
         if error.field != "answer":
             flash(error.message, "error")
             return redirect(url_for("courses.course", enrolment_id=enrolment.id))
-        return _lesson_page(enrolment, lesson, progress, status=400,
-                            answer_error={"number": number, "message": error.message,
-                                          "text": request.form.get("answer", "")[:5000]})
+        kept = request.form.get("answer", "")[:services.MAX_SCENARIO_ANSWER]
+        return _lesson_page(enrolment, lesson, progress, status=400, answer_error={
+            "number": number, "message": error.message, "text": kept})
     db.session.commit()
     return redirect(url_for("courses.lesson", enrolment_id=enrolment.id, lesson_id=lesson.id,
                             _anchor=f"scenario-{number}"))
@@ -142,11 +147,7 @@ def answer_scenario(enrolment_id: int, lesson_id: int, number: int):
 @bp.post("/learn/<int:enrolment_id>/lessons/<int:lesson_id>/complete")
 @access(Access.SIGNED_IN)
 def complete_lesson(enrolment_id: int, lesson_id: int):
-    enrolment = _studying(enrolment_id)
-    lesson = db.session.get(Lesson, lesson_id) or abort(404)
-    form = Form()
-    if not form.validate_on_submit():
-        abort(400)
+    enrolment, lesson = _posted_to_lesson(enrolment_id, lesson_id)
     try:
         services.complete_lesson(enrolment, lesson)
     except services.LessonNotFinished as not_yet:
