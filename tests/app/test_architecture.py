@@ -11,6 +11,8 @@ import click
 import grimp
 import pytest
 
+pytestmark = pytest.mark.once
+
 ROOT = Path(__file__).resolve().parents[2]
 PACKAGES = ("lms", "courses", "assessments", "credentials")
 SNAPSHOTS = Path(__file__).resolve().parent / "snapshots"

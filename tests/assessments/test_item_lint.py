@@ -7,6 +7,8 @@ import pytest
 from assessments.bank.items import Bank, ItemSpec, OptionSpec, read_bank
 from assessments.bank.lint import lint_bank, lint_item
 
+pytestmark = pytest.mark.once
+
 FEEDBACK = "Explains why, in a whole sentence."
 
 

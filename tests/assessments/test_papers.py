@@ -9,6 +9,8 @@ from assessments.bank.items import read_bank
 from assessments.bank.papers import draw_paper, new_seed
 from lms.programme.models import Pathway
 
+pytestmark = pytest.mark.once
+
 
 @pytest.fixture(scope="module")
 def bank():

@@ -8,6 +8,8 @@ import pytest
 from assessments.bank.items import Bank, ItemSpec, OptionSpec, read_bank
 from bench.testwise import MAX_EXCESS_POINTS, MAX_PASS_RATE, headline, simulate
 
+pytestmark = pytest.mark.once
+
 
 @pytest.fixture(scope="module")
 def outcomes():

@@ -42,7 +42,7 @@ from tests.factories import make_member, make_provider, make_school, make_trust
 QTS_LESSONS = sum(len(m.lessons) for spec in read_pathways()
                   if spec.pathway == Pathway.QTS_REFRESHER for m in spec.modules)
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.once]
 
 TUTOR_PASSWORD = "kettle orchard lantern 42"
 SUSPEND_REASON = "New information from a DBS Update Service check; a risk assessment is under way."

@@ -11,6 +11,8 @@ from courses.content import CONTENT_ROOT, read_pathways
 from lms.platform.readability import flesch_reading_ease
 from lms.programme.models import Pathway
 
+pytestmark = pytest.mark.once
+
 TARGETS = {Pathway.QTS_REFRESHER: 120, Pathway.PRIMARY: 660, Pathway.SECONDARY: 660}
 
 

@@ -28,6 +28,8 @@ from credentials.providers import services as providers
 from lms.platform.extensions import db
 from tests.factories import make_endorsement, make_provider
 
+pytestmark = pytest.mark.once
+
 API = "/api/v1/verifications"
 #: Enough to find what the fuzzer can find here in well under a minute, every run the same.
 EXAMPLES = 150
