@@ -74,10 +74,17 @@ class Readiness:
     #: The tutor's attempts so far, and what they are allowed (when it came to checking them).
     attempts: list[Attempt] = field(default_factory=list)
     allowance: Allowance | None = None
+    #: The needs that name a flagged lesson still to revisit (also in ``needs``).
+    revisits: list[str] = field(default_factory=list)
 
     @property
     def ready(self) -> bool:
         return not self.needs
+
+    @property
+    def other_needs(self) -> list[str]:
+        """Every need but the lessons to revisit (a page that links those lists them apart)."""
+        return [need for need in self.needs if need not in self.revisits]
 
 
 def readiness(enrolment: Enrolment, now: datetime | None = None,
@@ -87,6 +94,7 @@ def readiness(enrolment: Enrolment, now: datetime | None = None,
     now = now or clock.now()
     blueprint = BLUEPRINTS[enrolment.pathway]
     needs: list[str] = []
+    revisits: list[str] = []
     opens_at = None
     if not enrolment.is_active:
         return Readiness([f"Your training is {enrolment.status.label.lower()}."])
@@ -111,15 +119,12 @@ def readiness(enrolment: Enrolment, now: datetime | None = None,
         if now < opens_at:
             needs.append(f"Wait until {opens_at:%-d %B %Y at %H:%M} (UTC) before trying again.")
         if blueprint.revisit_flagged_lessons:
-            for lesson in lessons_to_revisit(progress, last):
-                needs.append(f"{REVISIT_NEED} “{lesson}”.")
+            revisits = [f"Revisit the lesson “{lesson}”."
+                        for lesson in lessons_to_revisit(progress, last)]
+            needs += revisits
         if opens_at >= enrolment.deadline_at:
             needs.append("There is not enough time left in your window for another attempt.")
-    return Readiness(needs, opens_at, attempts, allowed)
-
-
-#: How a need to revisit a flagged lesson begins (the result page lists those as links).
-REVISIT_NEED = "Revisit the lesson"
+    return Readiness(needs, opens_at, attempts, allowed, revisits)
 
 
 def lessons_to_revisit(progress: CourseProgress, attempt: Attempt) -> list[str]:

@@ -249,8 +249,7 @@ def result(enrolment_id: int, attempt_id: int):
             revisit.append({"id": lesson_id, "title": title, "done": title not in still_to_revisit})
     return render_template("assessments/result.html", enrolment=enrolment, attempt=attempt,
                            state=state, revisit=revisit,
-                           other_needs=[need for need in state.needs
-                                        if not need.startswith(services.REVISIT_NEED)],
+                           other_needs=state.other_needs,
                            topics={m.module.slug: m.module.title for m in progress.modules},
                            pass_mark=BLUEPRINTS[enrolment.pathway].pass_mark)
 
