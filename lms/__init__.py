@@ -87,6 +87,13 @@ def create_app(config: dict | None = None) -> Flask:
     import lms.programme.policies  # noqa: F401
     import lms.programme.tasks  # noqa: F401
     import lms.programme.views  # noqa: F401
+    import lms.tutoring.api  # noqa: F401
+    import lms.tutoring.dashboard_views  # noqa: F401
+    import lms.tutoring.policies  # noqa: F401
+    import lms.tutoring.provider_views  # noqa: F401
+    import lms.tutoring.service_level_views  # noqa: F401
+    import lms.tutoring.tasks  # noqa: F401
+    import lms.tutoring.views  # noqa: F401
     from assessments import bp as assessments_bp
     from assessments.bank.cli import assessments_cli
     from courses import bp as courses_bp
@@ -96,6 +103,7 @@ def create_app(config: dict | None = None) -> Flask:
     from credentials.providers.api import api_bp
     from lms import events
     from lms.cli import register_cli
+    from lms.tutoring import bp as tutoring_bp
 
     events.connect_subscribers()
     app.register_blueprint(web.bp)
@@ -103,6 +111,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(assessments_bp)
     app.register_blueprint(credentials_bp)
     app.register_blueprint(api_bp)
+    app.register_blueprint(tutoring_bp)
     app.cli.add_command(credentials_cli)
     register_cli(app)
     app.cli.add_command(courses_cli)

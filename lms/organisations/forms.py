@@ -53,6 +53,7 @@ class MoveSchoolForm(Form):
 
 STAFF_ROLE_CHOICES = [
     (Role.SCHOOL_LEADER.value, Role.SCHOOL_LEADER.label),
+    (Role.TUTORING_LEAD.value, Role.TUTORING_LEAD.label),
     (Role.CENTRAL_TEAM.value, Role.CENTRAL_TEAM.label),
     (Role.CLUSTER_LEAD.value, Role.CLUSTER_LEAD.label),
     (Role.TRUSTEE.value, Role.TRUSTEE.label),
@@ -65,7 +66,7 @@ class InviteStaffForm(Form):
     email = EmailField("Email address", validators=[DataRequired("Enter their email address")])
     role = SelectField("Role", choices=STAFF_ROLE_CHOICES,
                        validators=[DataRequired("Choose a role")])
-    school_id = SelectField("School (for a school leader)", choices=[], validators=[Optional()])
+    school_id = SelectField("School (for a school leader or tutoring lead)", choices=[], validators=[Optional()])
     cluster_id = SelectField("Cluster (for a cluster lead)", choices=[], validators=[Optional()])
 
 

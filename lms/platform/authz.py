@@ -32,6 +32,8 @@ class Action(enum.StrEnum):
     DECIDE = "decide"
     #: Work through the course and assessments of an enrolment: its tutor only.
     STUDY = "study"
+    #: Log and correct a tutoring group's sessions: its tutor, and the school's tutoring staff.
+    DELIVER = "deliver"
 
 
 class Access(enum.StrEnum):

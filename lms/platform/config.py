@@ -209,6 +209,8 @@ def build_config(instance_path: Path, overrides: dict | None = None) -> dict:
                     "task": "credentials.tasks.send_register_reminders",
                     "schedule": crontab(hour=7, minute=0)},
                 "refresh-dashboards": {"task": "lms.tasks.refresh_dashboards", "schedule": 60},
+                "sweep-expired-pupils": {"task": "tutoring.tasks.sweep_expired_pupils",
+                                         "schedule": crontab(hour=2, minute=17)},
             },
         },
         "MAIL_SERVER": os.environ.get("MAIL_SERVER") or None,

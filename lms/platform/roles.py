@@ -9,6 +9,7 @@ import enum
 class Role(enum.StrEnum):
     TUTOR = "tutor"
     SCHOOL_LEADER = "school_leader"
+    TUTORING_LEAD = "tutoring_lead"
     CENTRAL_TEAM = "central_team"
     CLUSTER_LEAD = "cluster_lead"
     TRUSTEE = "trustee"
@@ -28,6 +29,7 @@ class Role(enum.StrEnum):
 ROLE_LABELS = {
     Role.TUTOR: "Tutor",
     Role.SCHOOL_LEADER: "School leader",
+    Role.TUTORING_LEAD: "Tutoring lead",
     Role.CENTRAL_TEAM: "Central team",
     Role.CLUSTER_LEAD: "Cluster lead",
     Role.TRUSTEE: "Trustee / auditor",
@@ -38,6 +40,7 @@ ROLE_LABELS = {
 ROLE_SCOPES = {
     Role.TUTOR: "school",
     Role.SCHOOL_LEADER: "school",
+    Role.TUTORING_LEAD: "school",
     Role.CENTRAL_TEAM: "trust",
     Role.CLUSTER_LEAD: "cluster",
     Role.TRUSTEE: "trust",

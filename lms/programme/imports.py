@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import csv
 import io
-import re
 from collections.abc import Iterator
 
 from sqlalchemy import func, select
@@ -12,7 +11,7 @@ from sqlalchemy import func, select
 from lms.accounts.models import User
 from lms.audit import services as audit
 from lms.organisations.models import School
-from lms.platform import clock
+from lms.platform import clock, uploads
 from lms.platform.errors import DomainError
 from lms.platform.extensions import db
 from lms.platform.jobs import enqueue_after_commit
@@ -58,93 +57,15 @@ def csv_template() -> str:
 
 #: Rows one upload may hold (the form says so), and columns: the template has seven.
 MAX_IMPORT_ROWS = 5000
-MAX_IMPORT_COLUMNS = 100
-SAVE_AS_CSV = ("Open it in your spreadsheet program, save it as \"CSV UTF-8 (comma "
-               "delimited)\" and upload that file.")
-#: How files people upload by mistake begin, and what they are.
-_NOT_CSV = (
-    (b"PK\x03\x04", "an Excel workbook (.xlsx) or another zip file"),
-    (b"\xd0\xcf\x11\xe0", "an old Excel workbook (.xls) or another Office file"),
-    (b"%PDF", "a PDF"),
-    (b"\x89PNG", "a PNG image"),
-    (b"\xff\xd8\xff", "a JPEG image"),
-    (b"GIF8", "a GIF image"),
-)
-#: A character UTF-8 writes as several bytes: its presence means the file is UTF-8.
-_UTF8_SEQUENCE = re.compile(rb"[\xc2-\xdf][\x80-\xbf]|[\xe0-\xef][\x80-\xbf]{2}"
-                            rb"|[\xf0-\xf4][\x80-\xbf]{3}")
-
-
-def decode_upload(raw: bytes) -> str:
-    """The file's text: UTF-8 (with or without a byte order mark) or Windows-1252, as
-    spreadsheet programs save CSV. Anything else is refused, saying what it is."""
-    for signature, what in _NOT_CSV:
-        if raw.startswith(signature):
-            raise DomainError(f"This file is {what}, not a CSV file. {SAVE_AS_CSV}",
-                              field="file")
-    if raw.startswith((b"\xff\xfe", b"\xfe\xff")) or b"\x00" in raw:
-        raise DomainError("This file is not CSV text: it is saved as UTF-16 (\"Unicode text\") "
-                          f"or is not a spreadsheet at all. {SAVE_AS_CSV}", field="file")
-    try:
-        return raw.decode("utf-8-sig")
-    except UnicodeDecodeError as error:
-        if _UTF8_SEQUENCE.search(raw):  # UTF-8 with damage, not Windows-1252: no guessing
-            line = raw.count(b"\n", 0, error.start) + 1
-            raise DomainError(f"Line {line} has characters that are not UTF-8, though the rest "
-                              f"of the file is. {SAVE_AS_CSV}", field="file") from error
-    try:
-        return raw.decode("cp1252")
-    except UnicodeDecodeError:
-        raise DomainError(f"The file is not readable text. {SAVE_AS_CSV}",
-                          field="file") from None
-
-
-def _unreadable(line: int, error: csv.Error) -> DomainError:
-    if "field larger than field limit" in str(error):
-        reason = f"a cell is longer than {csv.field_size_limit():,} characters"
-    else:
-        reason = str(error)
-    return DomainError(f"Line {line} cannot be read as CSV: {reason}. Check it is the right "
-                       "file.", field="file")
+MAX_IMPORT_COLUMNS = uploads.MAX_IMPORT_COLUMNS
+SAVE_AS_CSV = uploads.SAVE_AS_CSV
+decode_upload = uploads.decode_upload
+safe_filename = uploads.safe_filename
 
 
 def read_rows(content: str) -> Iterator[tuple[int, dict[str, str]]]:
-    """Yield ``(line number, row)`` for each data row; the header is line 1."""
-    reader = csv.DictReader(io.StringIO(content.lstrip("\ufeff")))
-    try:
-        header = [h.strip().lower() for h in (reader.fieldnames or [])]
-    except csv.Error as error:
-        raise _unreadable(1, error) from error
-    if len(header) > MAX_IMPORT_COLUMNS:
-        raise DomainError(f"The file's first line has {len(header):,} columns. Use the "
-                          f"template's {len(CSV_COLUMNS)} columns (at most "
-                          f"{MAX_IMPORT_COLUMNS}).", field="file")
-    missing = [c for c in ("name", "email", "tutoring_phase") if c not in header]
-    if missing:
-        raise DomainError(
-            "The file's first line must name the columns; missing: " + ", ".join(missing)
-            + ". Download the template to see them.", field="file")
-    reader.fieldnames = header
-    rows = iter(reader)
-    while True:
-        starts = reader.reader.line_num + 1  # a quoted cell may run over several lines
-        try:
-            row = next(rows)
-        except StopIteration:
-            return
-        except csv.Error as error:
-            raise _unreadable(starts, error) from error
-        if not any((v or "").strip() for v in row.values() if isinstance(v, str)):
-            continue
-        yield reader.line_num, {k: (v or "") for k, v in row.items() if k in CSV_COLUMNS}
-
-
-def safe_filename(filename: str | None) -> str:
-    """The uploaded file's name, to show (never used as a path): without any folders, only
-    letters, digits, dots, dashes and spaces, and at most 100 characters."""
-    name = (filename or "").replace("\\", "/").rsplit("/", 1)[-1]
-    name = re.sub(r"[^\w. -]", "_", name).strip(" .") or "upload.csv"
-    return name if len(name) <= 100 else name[:90] + "…" + name[-9:]
+    """Yield ``(line number, row)`` for each nomination row; the header is line 1."""
+    return uploads.read_rows(content, CSV_COLUMNS, ("name", "email", "tutoring_phase"))
 
 
 def start_import(school: School, *, filename: str, raw: bytes, good_rows_only: bool,

@@ -1,0 +1,1 @@
+"""The provider API's session endpoints (on the verification API's blueprint)."""

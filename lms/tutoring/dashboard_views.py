@@ -1,0 +1,1 @@
+"""Tutoring dashboards, the termly impact review and the funder return."""

@@ -1,0 +1,1 @@
+"""Providers' pages: uploading session logs by CSV."""

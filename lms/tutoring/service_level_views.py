@@ -1,0 +1,1 @@
+"""Providers held to their service levels, and the procurement scorecard."""

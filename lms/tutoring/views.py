@@ -1,0 +1,1 @@
+"""Programme, pupil, group, session-log and progress pages."""
