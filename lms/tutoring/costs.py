@@ -1,0 +1,70 @@
+"""What tutoring cost: one rule, used by every figure, page, export and report.
+
+A group's cost over a period follows its programme version's cost model:
+
+- per tutor hour: the rate for every hour delivered (cancelled sessions cost nothing);
+- per pupil: the rate for every pupil who attended at least one session in the period;
+- fixed per term: the rate for every school term (autumn: September to December, spring:
+  January to March, summer: April to August) in which the group met at least once.
+
+A provider's rate is the programme's rate. Cost per attended hour divides the cost by the
+hours pupils actually attended, so ghost pupils (placed but absent) make it dearer, never
+cheaper.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from sqlalchemy import Integer, Select, case, cast, distinct, extract, func, literal, select
+
+from lms.tutoring.models import (
+    Attendance,
+    CostModel,
+    Programme,
+    SessionAttendance,
+    SessionStatus,
+    TutoringGroup,
+    TutoringSession,
+)
+
+
+def _term_of(day_column):
+    """A number for the school term a day falls in (consecutive terms, consecutive numbers)."""
+    month = cast(extract("month", day_column), Integer)
+    year = cast(extract("year", day_column), Integer)
+    return year * 3 + case((month >= 9, 2), (month >= 4, 1), else_=0)
+
+
+def group_costs(start: date, end: date, *conditions) -> Select:
+    """``(group_id, cost_pence)`` for the groups (narrowed by ``conditions`` on
+    ``TutoringGroup``) with at least one delivered session from ``start`` to ``end``."""
+    delivered = (TutoringSession.status == SessionStatus.DELIVERED) & \
+        TutoringSession.held_on.between(start, end)
+    sessions = (select(TutoringSession.group_id,
+                       func.sum(TutoringSession.minutes_delivered).label("minutes"),
+                       func.count(distinct(_term_of(TutoringSession.held_on))).label("terms"))
+                .join(TutoringGroup, TutoringGroup.id == TutoringSession.group_id)
+                .where(delivered, *conditions)
+                .group_by(TutoringSession.group_id).subquery())
+    pupils = (select(TutoringSession.group_id,
+                     func.count(distinct(SessionAttendance.pupil_id)).label("pupils"))
+              .join(SessionAttendance, SessionAttendance.session_id == TutoringSession.id)
+              .join(TutoringGroup, TutoringGroup.id == TutoringSession.group_id)
+              .where(delivered, SessionAttendance.status != Attendance.ABSENT, *conditions)
+              .group_by(TutoringSession.group_id).subquery())
+    cost = case(
+        (Programme.cost_model == CostModel.PER_TUTOR_HOUR,
+         Programme.rate_pence * sessions.c.minutes / literal(60.0)),
+        (Programme.cost_model == CostModel.PER_PUPIL,
+         Programme.rate_pence * func.coalesce(pupils.c.pupils, 0)),
+        else_=Programme.rate_pence * sessions.c.terms)
+    return (select(sessions.c.group_id, func.round(cost).label("cost_pence"))
+            .join(TutoringGroup, TutoringGroup.id == sessions.c.group_id)
+            .join(Programme, Programme.id == TutoringGroup.programme_id)
+            .outerjoin(pupils, pupils.c.group_id == sessions.c.group_id))
+
+
+def school_share(cost_pence: float, contribution_percent: int) -> float:
+    """The part of a cost the school pays itself (the funder return asks for it)."""
+    return cost_pence * contribution_percent / 100
