@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import render_template
 from flask_login import current_user
 
+from lms.platform import clock
 from lms.platform.authz import Access, access
 from lms.platform.extensions import db
 from lms.platform.web import bp
@@ -19,8 +20,11 @@ def home():
         return render_template("lms/landing.html")
     from lms.home.tutor import next_step
 
+    from lms.tutoring.sessions import sessions_due
+
     step = next_step(current_user)
     if step is not None:
         db.session.commit()  # the course version is pinned at first use, as on the course page
-    return render_template("lms/home.html", step=step)
+    return render_template("lms/home.html", step=step, due=sessions_due(current_user),
+                           today=clock.today())
 

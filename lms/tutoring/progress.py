@@ -21,7 +21,8 @@ class ProgressRecord:
     current: float | None
     current_on: date | None
     evidence_source: str | None
-    next_action: str = ""
+    #: None leaves the next action as it was.
+    next_action: str | None = None
 
 
 def _on_scale(value: float | None, scale: MeasureScale, field: str, label: str) -> float | None:
@@ -55,11 +56,13 @@ def record_progress(place: GroupPupil, record: ProgressRecord, *, actor=None) ->
     except ValueError:
         raise DomainError("Choose where the evidence comes from", field="evidence_source") \
             from None
-    action = (record.next_action or "").strip()
-    if len(action) > MAX_NEXT_ACTION:
-        raise DomainError(f"Keep the next action to {MAX_NEXT_ACTION} characters",
-                          field="next_action")
-    values = {"evidence_source": source, "next_action": action}
+    values: dict = {"evidence_source": source}
+    if record.next_action is not None:
+        action = record.next_action.strip()
+        if len(action) > MAX_NEXT_ACTION:
+            raise DomainError(f"Keep the next action to {MAX_NEXT_ACTION} characters",
+                              field="next_action")
+        values["next_action"] = action
     if baseline is not None:
         values["baseline"] = baseline
         if place.baseline is None or place.baseline != baseline:

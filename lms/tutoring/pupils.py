@@ -194,6 +194,62 @@ def school_pupils(school: School) -> list[Pupil]:
         Pupil.school_id == school.id, Pupil.erased_at.is_(None)).order_by(Pupil.display_name)))
 
 
+EXPORT_COLUMNS = ["pupil_reference", "name", "year_group", "disadvantaged", "send", "eal",
+                  "pseudonym", "record", "group", "date", "detail", "value"]
+
+
+def export_school_pupils(school: School, *, actor=None) -> str:
+    """Everything held about the school's pupils (a subject access request): each record,
+    each group place with its progress, each session's attendance. Audited."""
+    from lms.tutoring.models import SessionAttendance, TutoringSession
+
+    people = {p.id: p for p in school_pupils(school)}
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(EXPORT_COLUMNS)
+
+    def row(pupil: Pupil, record: str, group: str = "", day="", detail: str = "", value=""):
+        writer.writerow([pupil.reference, pupil.display_name, pupil.year_label,
+                         "yes" if pupil.disadvantaged else "no", "yes" if pupil.send else "no",
+                         "yes" if pupil.eal else "no", pupil.pseudonym, record, group,
+                         day or "", detail, "" if value is None else value])
+
+    for pupil in people.values():
+        row(pupil, "pupil", day=pupil.created_at.date(), detail="added")
+    places = db.session.execute(
+        select(GroupPupil, TutoringGroup.name).join(TutoringGroup,
+                                                    TutoringGroup.id == GroupPupil.group_id)
+        .where(GroupPupil.pupil_id.in_(list(people)))
+        .order_by(GroupPupil.pupil_id, GroupPupil.joined_on)) if people else []
+    for place, name in places:
+        pupil = people[place.pupil_id]
+        row(pupil, "group place", name, place.joined_on, "joined")
+        if place.left_on:
+            row(pupil, "group place", name, place.left_on, "left")
+        for label, value, day in (("baseline", place.baseline, place.baseline_on),
+                                  ("target", place.target, None),
+                                  ("current status", place.current, place.current_on)):
+            if value is not None:
+                row(pupil, "progress", name, day, label, f"{value:g}")
+        if place.next_action:
+            row(pupil, "progress", name, "", "next action", place.next_action)
+    marks = db.session.execute(
+        select(SessionAttendance, TutoringSession.held_on, TutoringGroup.name)
+        .join(TutoringSession, TutoringSession.id == SessionAttendance.session_id)
+        .join(TutoringGroup, TutoringGroup.id == TutoringSession.group_id)
+        .where(SessionAttendance.pupil_id.in_(list(people)))
+        .order_by(SessionAttendance.pupil_id, TutoringSession.held_on)) if people else []
+    for mark, held_on, name in marks:
+        detail = mark.status.value + (f" ({mark.absence_reason.value})"
+                                      if mark.absence_reason else "")
+        row(people[mark.pupil_id], "attendance", name, held_on, detail,
+            f"{mark.minutes} min" + (f", engagement {mark.engagement}" if mark.engagement
+                                     else ""))
+    audit.record("tutoring.pupils_exported", school, actor=actor, trust_id=school.trust_id,
+                 changes={"pupils": (None, len(people))})
+    return out.getvalue()
+
+
 def _erase(pupils: list[Pupil], *, actor, reason: str, action: str) -> int:
     """Clear what identifies each pupil (name, reference, next actions) and keep the anonymous
     row: attendance, hours and progress still count in every total."""

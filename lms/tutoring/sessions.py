@@ -243,10 +243,13 @@ def edit_session(session: TutoringSession, log: SessionLog, *, actor: User | Non
         _require_cleared(group, tutor_id)
     rows = _attendance(group, log, values["minutes_delivered"]) \
         if values["status"] == SessionStatus.DELIVERED else []
-    before = {(a.pupil_id, a.status.value, a.engagement) for a in session.attendance}
+    def marks(rows):
+        return {(a.pupil_id, a.status, a.absence_reason, a.engagement, a.minutes) for a in rows}
+
+    before = marks(session.attendance)
     changes = audit.diff(session, tutor_id=tutor_id, cover=cover, **{
         k: v for k, v in values.items() if k != "held_on"})
-    after = {(r.pupil_id, r.status.value, r.engagement) for r in rows}
+    after = marks(rows)
     if before != after:
         session.attendance.clear()
         db.session.flush()
