@@ -29,8 +29,13 @@ def make_cleared_tutor(school: School | None = None, **overrides) -> User:
     """A tutor endorsed, with a DBS check in date and safeguarding training: approved on the
     register for ``school``."""
     school = school or make_school()
-    endorsement = make_endorsement(school, **overrides)
-    tutor, trust = endorsement.user, school.trust
+    return clear_for(make_endorsement(school, **overrides).user, school)
+
+
+def clear_for(tutor: User, school: School) -> User:
+    """Record what the register needs (a DBS check in date, safeguarding training) for an
+    endorsed tutor, and list them for ``school``."""
+    trust = school.trust
     n = next(_numbers)
     register.record_dbs_check(
         tutor, trust, certificate_number=f"{n:012d}", issued_on=clock.today() - timedelta(days=30),

@@ -37,6 +37,8 @@ from lms.organisations.models import Cluster, Membership, School, Trust
 from lms.platform import clock
 from lms.platform.roles import Role
 from lms.programme.models import Enrolment, NominationImport
+from lms.tutoring import groups
+from lms.tutoring.models import GroupPupil, Programme, Pupil, TutoringGroup, TutoringSession
 from tests.content_factory import write_content
 from tests.factories import (
     make_cluster,
@@ -49,6 +51,7 @@ from tests.factories import (
     make_trust,
     membership_of,
 )
+from tests.tutoring_factory import clear_for, log_delivered, make_group, make_programme, make_pupil
 
 TUTOR_PASSWORD = "tutor password 2026"
 
@@ -102,11 +105,22 @@ URL_ARGUMENTS = {
     "filename": lambda w: "app.css",
     "section": lambda w: "pipeline",
     "fmt": lambda w: "csv",
+    "programme_id": lambda w: w.b.programme_id,
+    "pupil_id": lambda w: w.b.pupil_id,
+    "group_id": lambda w: w.b.group_id,
+    "day": lambda w: clock.today().isoformat(),
 }
 
 #: Arguments that name an object of trust B (the rest only shape the URL).
 OBJECT_ARGUMENTS = set(URL_ARGUMENTS) - {"topic", "position", "number", "token", "filename",
-                                         "change", "slug", "section", "fmt"}
+                                         "change", "slug", "section", "fmt", "day"}
+
+PROGRAMME_FORM = {
+    "name": "Planted Programme", "subject": "maths", "delivery_model": "small_group",
+    "max_group_size": "3", "planned_sessions": "15", "session_minutes": "60",
+    "cost_model": "per_tutor_hour", "rate": "30.00", "school_contribution_percent": "0",
+    "provider_id": "", "measure_scale": "score", "evidence_source": "teacher_assessment",
+    "sla_notice_hours": "24", "sla_report_hours": "48", "sla_late_minutes": "5"}
 
 #: A well-formed body for POSTs that change something, so a refusal is the access rule's doing
 #: and not a form error. Other POSTs carry only the CSRF token.
@@ -147,6 +161,17 @@ POST_DATA = {
                                       "status_check_months": "1", "training_months": "1"},
     "credentials.grant_access": {"provider_id": "{a_provider}"},
     "credentials.find_certificate": {"certificate_number": "909090909090"},
+    "tutoring.programmes": PROGRAMME_FORM,
+    "tutoring.programme": {**PROGRAMME_FORM, "rate": "99.00"},
+    "tutoring.set_retention": {"pupil_retention_years": "9"},
+    "tutoring.school_pupils": {"display_name": "Planted", "reference": "PLANT1",
+                               "year_group": "5"},
+    "tutoring.pupil": {"display_name": "Planted", "reference": "PLANT1", "year_group": "5"},
+    "tutoring.erase_pupils": {"reason": "Planted erasure", "confirm": "y"},
+    "tutoring.erase_pupil": {"reason": "Planted erasure", "confirm": "y"},
+    "tutoring.pupil_progress": {"baseline": "40", "target": "60"},
+    "tutoring.log_session": {"status": "cancelled", "cancel_reason": "other",
+                             "reason": "Planted change"},
 }
 
 #: Endpoints that, for a signed-in user, redirect somewhere of their own.
@@ -166,7 +191,8 @@ STUDY_ENDPOINTS = {
     "assessments.review", "assessments.result",
 }
 
-ROLES_OF_A = ["central_team", "trustee", "cluster_lead", "school_leader", "tutor"]
+ROLES_OF_A = ["central_team", "trustee", "cluster_lead", "school_leader", "tutoring_lead",
+              "tutor"]
 
 
 @dataclass
@@ -193,6 +219,9 @@ class TrustSide:
     api_key_id: int = 0
     dbs_check_id: int = 0
     access_id: int = 0
+    programme_id: int = 0
+    pupil_id: int = 0
+    group_id: int = 0
     endorsement: Endorsement | None = None
     staff_ids: set[int] = field(default_factory=set)
 
@@ -228,6 +257,9 @@ def _side(db_session, prefix: str, urn_base: int) -> TrustSide:
                                     email=f"{low}.lead@trust.example"),
         "school_leader": make_member(Role.SCHOOL_LEADER, school=school,
                                      name=f"{prefix} Headley", email=f"{low}.head@trust.example"),
+        "tutoring_lead": make_member(Role.TUTORING_LEAD, school=school,
+                                     name=f"{prefix} Leadwell",
+                                     email=f"{low}.tutoring@trust.example"),
     }
     nomination = make_nomination(school, actor=people["school_leader"],
                                  name=f"{prefix} Nominee", email=f"{low}.nominee@trust.example")
@@ -265,6 +297,15 @@ def _side(db_session, prefix: str, urn_base: int) -> TrustSide:
     register.record_training(leader, trust, completed_on=date(2025, 3, 1))
     side.dbs_check_id = check.id
     side.access_id = grant_provider_access(trust, provider, None).id
+    # Tutoring: the endorsed tutor cleared for the school, a group with a pupil, a session.
+    tutor = clear_for(side.endorsement.user, school)
+    programme = make_programme(trust, name=f"{prefix} Maths Boost")
+    group = make_group(school, programme=programme, tutor=tutor, pupil_count=0,
+                       name=f"{prefix} Year 5 maths")
+    pupil = make_pupil(school, display_name=f"{prefix} Pupil")
+    groups.add_pupils(group, [pupil], on=group.starts_on)
+    log_delivered(group)
+    side.programme_id, side.group_id, side.pupil_id = programme.id, group.id, pupil.id
     side.staff_ids = {p.id for p in people.values()}
     return side
 
@@ -355,10 +396,23 @@ def _state_of_b(db_session, world: World) -> tuple:
     grants = db_session.execute(select(ProviderAccess.id, ProviderAccess.provider_id,
                                        ProviderAccess.revoked_at)
                                 .where(ProviderAccess.trust_id == b.trust.id)).all()
+    tutoring = (
+        db_session.execute(select(Programme.id, Programme.rate_pence, Programme.superseded_at)
+                           .where(Programme.trust_id == b.trust.id)).all(),
+        db_session.execute(select(Pupil.id, Pupil.display_name, Pupil.erased_at)
+                           .where(Pupil.school_id.in_([b.school.id, b.sibling.id]))).all(),
+        db_session.execute(select(TutoringGroup.id, TutoringGroup.status, TutoringGroup.tutor_id)
+                           .where(TutoringGroup.trust_id == b.trust.id)).all(),
+        db_session.execute(select(GroupPupil.id, GroupPupil.left_on, GroupPupil.baseline)
+                           .where(GroupPupil.group_id == b.group_id)).all(),
+        db_session.execute(select(TutoringSession.id, TutoringSession.minutes_delivered,
+                                  TutoringSession.edited_at)
+                           .where(TutoringSession.trust_id == b.trust.id)).all())
     return (sorted(audit), sorted(schools), sorted(memberships), sorted(emails),
             [c.name for c in b.trust.clusters], b.trust.requires_nomination_approval,
             b.endorsement.status, sorted(keys), sorted(entries), sorted(listed), sorted(checks),
-            sorted(status_checks), sorted(training), policies, sorted(grants))
+            sorted(status_checks), sorted(training), policies, sorted(grants),
+            *(sorted(rows) for rows in tutoring))
 
 
 # --- the route-level guarantee --------------------------------------------------------------
