@@ -39,6 +39,11 @@ def navigation() -> list[tuple[str, str]]:
                 (membership.trust.name, url_for("lms.trust", trust_id=membership.trust_id))
             )
     items += _dashboard_links()
+    tutoring = {m.school_id: m.school for m in current_user.memberships
+                if m.role in (Role.SCHOOL_LEADER, Role.TUTORING_LEAD) and m.school_id}
+    items += [("Tutoring" if len(tutoring) == 1 else f"Tutoring at {school.name}",
+               url_for("tutoring.school_tutoring", school_id=school_id))
+              for school_id, school in tutoring.items()]
     items += [("Account", url_for("lms.account"))]
     seen: set[str] = set()
     unique = []
