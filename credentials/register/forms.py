@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from wtforms import (
     DateField,
-    IntegerField,
     RadioField,
     SelectField,
     SelectMultipleField,
@@ -24,7 +23,7 @@ from credentials.register.models import (
     StatusCheckResult,
 )
 from credentials.register.queries import DUE_CHOICES
-from lms.platform.forms import Form
+from lms.platform.forms import Form, WholeNumberField
 from lms.programme.models import Pathway, TutoringPhase
 
 YES_NO = [("yes", "Yes"), ("no", "No")]
@@ -40,14 +39,6 @@ class DayField(DateField):
         except ValueError as error:
             raise ValueError(f"{self.label.text} must be a real date, for example "
                              "2025-03-27") from error
-
-
-class WholeNumberField(IntegerField):
-    def process_formdata(self, valuelist):
-        try:
-            super().process_formdata(valuelist)
-        except ValueError as error:
-            raise ValueError(f"{self.label.text} must be a whole number") from error
 
 
 class ListChoiceField(SelectField):

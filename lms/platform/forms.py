@@ -65,6 +65,20 @@ class DayField(DateField):
             raise ValueError(f"{self.label.text} must be a date in the years 2000 to 2999")
 
 
+class WholeNumberField(IntegerField):
+    """A whole number typed in: left blank it is empty (for ``Optional`` or ``InputRequired``
+    to judge), mistyped it says the field needs a whole number."""
+
+    def process_formdata(self, valuelist):
+        if valuelist and not "".join(valuelist).strip():
+            self.data = None
+            return
+        try:
+            super().process_formdata([v.strip() for v in valuelist])
+        except ValueError as error:
+            raise ValueError(f"{self.label.text} must be a whole number") from error
+
+
 class DateGiven:
     """``DataRequired`` for a ``DayField``, except that a mistyped date keeps its own message
     (rather than "enter a date")."""

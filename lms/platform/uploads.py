@@ -99,3 +99,16 @@ def safe_filename(filename: str | None) -> str:
     name = (filename or "").replace("\\", "/").rsplit("/", 1)[-1]
     name = re.sub(r"[^\w. -]", "_", name).strip(" .") or "upload.csv"
     return name if len(name) <= 100 else name[:90] + "…" + name[-9:]
+
+
+def read_upload(upload, max_bytes: int) -> bytes:
+    """The bytes of a file chosen in an upload form, refusing none, too large or empty."""
+    if upload is None or not getattr(upload, "filename", ""):
+        raise DomainError("Choose a CSV file to upload", field="file")
+    raw = upload.read(max_bytes + 1)
+    if len(raw) > max_bytes:
+        raise DomainError(f"The file is larger than {max_bytes // (1024 * 1024)} MB. Split it "
+                          "and upload each part.", field="file")
+    if not raw.strip():
+        raise DomainError("The file is empty", field="file")
+    return raw

@@ -12,6 +12,7 @@ from lms.organisations.forms import (
     TrustSettingsForm,
 )
 from lms.organisations.models import School, Trust
+from lms.platform import uploads
 from lms.platform.authz import Access, Action, access, can, require
 from lms.platform.errors import DomainError, TokenInvalid
 from lms.platform.extensions import db
@@ -93,14 +94,7 @@ def import_nominations(school_id: int):
     if form.validate_on_submit():
         upload = form.file.data
         try:
-            if upload is None or not getattr(upload, "filename", ""):
-                raise DomainError("Choose a CSV file to upload", field="file")
-            raw = upload.read(MAX_IMPORT_BYTES + 1)
-            if len(raw) > MAX_IMPORT_BYTES:
-                raise DomainError("The file is larger than 5 MB. Split it and upload each part.",
-                                  field="file")
-            if not raw.strip():
-                raise DomainError("The file is empty", field="file")
+            raw = uploads.read_upload(upload, MAX_IMPORT_BYTES)
             nomination_import = imports.start_import(
                 school, filename=upload.filename, raw=raw,
                 good_rows_only=form.good_rows_only.data, actor=current_user)

@@ -5,7 +5,6 @@ from __future__ import annotations
 from wtforms import (
     BooleanField,
     FileField,
-    IntegerField,
     RadioField,
     SelectField,
     SelectMultipleField,
@@ -15,7 +14,7 @@ from wtforms import (
 )
 from wtforms.validators import AnyOf, DataRequired, InputRequired, Length, Optional, ValidationError
 
-from lms.platform.forms import DateGiven, DayField, Form
+from lms.platform.forms import DateGiven, DayField, Form, WholeNumberField
 from lms.tutoring.models import (
     AbsenceReason,
     CancelReason,
@@ -33,19 +32,6 @@ WEEKDAYS = [(str(i), d) for i, d in enumerate(
 
 def _choices(kind) -> list[tuple[str, str]]:
     return [(m.value, m.label) for m in kind]
-
-
-class WholeNumber(IntegerField):
-    """A whole number typed in, with a message naming the field when it is not one."""
-
-    def process_formdata(self, valuelist):
-        if valuelist and not "".join(valuelist).strip():
-            self.data = None
-            return
-        try:
-            super().process_formdata([v.strip() for v in valuelist])
-        except ValueError as error:
-            raise ValueError(f"{self.label.text} must be a whole number") from error
 
 
 class Amount(StringField):
@@ -101,19 +87,19 @@ class ProgrammeForm(Form):
                                                      Length(max=120)])
     subject = _radio("Subject", Subject, "Choose a subject")
     delivery_model = _radio("Delivery model", DeliveryModel, "Choose a delivery model")
-    max_group_size = WholeNumber(
+    max_group_size = WholeNumberField(
         "Maximum group size", default=3,
         description="3 is the ratio recommended for school-led tutoring; 6 at most; 1 for "
                     "one-to-one.", validators=[InputRequired("Enter the maximum group size")])
-    planned_sessions = WholeNumber("Planned sessions", default=15,
+    planned_sessions = WholeNumberField("Planned sessions", default=15,
                                    validators=[InputRequired("Enter the planned sessions")])
-    session_minutes = WholeNumber("Minutes per session", default=60,
+    session_minutes = WholeNumberField("Minutes per session", default=60,
                                   validators=[InputRequired("Enter the minutes per session")])
     cost_model = _radio("Cost model", CostModel, "Choose a cost model")
     rate = Amount("Rate (£)", description="Per tutor hour, per pupil, or per group per term, "
                                           "as the cost model says. For a provider: their rate.",
                   validators=[InputRequired("Enter the rate in pounds")])
-    school_contribution_percent = WholeNumber(
+    school_contribution_percent = WholeNumberField(
         "School's own contribution (%)", default=0,
         description="The share of the cost each school pays itself.",
         validators=[InputRequired("Enter the school's contribution, 0 if none")])
@@ -123,11 +109,11 @@ class ProgrammeForm(Form):
                            "Choose the scale progress is measured on")
     evidence_source = _radio("Evidence of progress comes from", EvidenceSource,
                              "Choose where the evidence of progress comes from")
-    sla_notice_hours = WholeNumber("Cancellation notice the provider gives (hours)", default=24,
+    sla_notice_hours = WholeNumberField("Cancellation notice the provider gives (hours)",
+                                        default=24, validators=[Optional()])
+    sla_report_hours = WholeNumberField("Session report within (hours)", default=48,
                                    validators=[Optional()])
-    sla_report_hours = WholeNumber("Session report within (hours)", default=48,
-                                   validators=[Optional()])
-    sla_late_minutes = WholeNumber("A session starting more than this late is late (minutes)",
+    sla_late_minutes = WholeNumberField("A session starting more than this late is late (minutes)",
                                    default=5, validators=[Optional()])
     sla_cover_required = BooleanField("The provider supplies a cover tutor when theirs is absent",
                                       default=True)
@@ -138,7 +124,7 @@ class ProgrammeForm(Form):
 
 
 class RetentionForm(Form):
-    pupil_retention_years = WholeNumber(
+    pupil_retention_years = WholeNumberField(
         "Keep pupil records for (years after their last group ends)", default=2,
         validators=[InputRequired("Enter a number of years")])
 
@@ -227,7 +213,7 @@ class SessionForm(Form):
         validators=[InputRequired("Say whether the session was delivered or cancelled"),
                     AnyOf(["delivered", "cancelled"],
                           message="Say whether the session was delivered or cancelled")])
-    minutes_delivered = WholeNumber("Minutes delivered", validators=[Optional()])
+    minutes_delivered = WholeNumberField("Minutes delivered", validators=[Optional()])
     cancel_reason = RadioField("If cancelled, why?", choices=_choices(CancelReason),
                                validate_choice=False, validators=[Optional()])
     note = TextAreaField("Note about the session (optional)",

@@ -12,7 +12,7 @@ from sqlalchemy.orm import selectinload
 
 from lms.accounts.models import User
 from lms.organisations.models import Provider, School, Trust
-from lms.platform import clock
+from lms.platform import clock, uploads
 from lms.platform.authz import Access, Action, access, can, require
 from lms.platform.errors import DomainError
 from lms.platform.extensions import db
@@ -221,16 +221,8 @@ def import_pupils(school_id: int):
     form = PupilImportForm()
     result = None
     if form.validate_on_submit():
-        upload = form.file.data
         try:
-            if upload is None or not getattr(upload, "filename", ""):
-                raise DomainError("Choose a CSV file to upload", field="file")
-            raw = upload.read(MAX_UPLOAD_BYTES + 1)
-            if len(raw) > MAX_UPLOAD_BYTES:
-                raise DomainError("The file is larger than 2 MB. Split it and upload each part.",
-                                  field="file")
-            if not raw.strip():
-                raise DomainError("The file is empty", field="file")
+            raw = uploads.read_upload(form.file.data, MAX_UPLOAD_BYTES)
             result = pupils.import_pupils(school, raw, actor=current_user)
         except DomainError as error:
             fail(form, error)
