@@ -43,6 +43,7 @@ ACCOUNTS = [
     ("cluster.lead", "Hannah Brooks", Role.CLUSTER_LEAD, "North hub"),
     ("head.aldbrook", "James Whitaker", Role.SCHOOL_LEADER, "990101"),
     ("head.calder", "Sara Nowak", Role.SCHOOL_LEADER, "990103"),
+    ("tutoring.aldbrook", "Nadia Rahman", Role.TUTORING_LEAD, "990101"),
     ("tutor.aldbrook", "Amira Hussain", Role.TUTOR, "990101"),
     ("tutor.calder", "Daniel Reid", Role.TUTOR, "990103"),
     ("provider", "Leah Martin", Role.PROVIDER, "provider"),
@@ -95,7 +96,10 @@ def load(password: str) -> list[User] | None:
         if user.two_factor_required:
             _enrol_two_factor(user)
         users.append(user)
-    load_pipeline(password)
+    endorsed = load_pipeline(password)
+    from lms.tutoring.demo import load_tutoring
+
+    load_tutoring(trust, provider, endorsed, domain=DOMAIN)
     return users
 
 
@@ -136,6 +140,11 @@ def print_accounts(password: str) -> None:
     click.echo(f"  with the key {group_secret(DEMO_TOTP_SECRET)}  (time-based, 6 digits, "
                "30 s),")
     click.echo("  or print the code it shows now with: flask --app lms demo code")
+    click.echo("")
+    click.echo("Tutoring: a term of it in every school. tutor.aldbrook has today's session to "
+               "log;")
+    click.echo("  Marcus Lee's endorsement is suspended, so his groups at Calder Vale are "
+               "paused.")
     endorsement = db.session.scalar(select(Endorsement).where(
         Endorsement.status == EndorsementStatus.ACTIVE).order_by(Endorsement.id))
     if endorsement is not None:
@@ -145,8 +154,10 @@ def print_accounts(password: str) -> None:
     click.echo("")
 
 
-def load_pipeline(password: str) -> None:
-    """Nominees at every stage in the demo trust, through the real services."""
+def load_pipeline(password: str) -> dict:
+    """Nominees at every stage in the demo trust, through the real services; returns the
+    endorsements of the tutors who tutor this term, by email."""
+    from credentials.endorsements.services import issue_endorsement
     from lms.organisations.models import School
     from lms.programme import nominations
     from lms.programme.models import EnrolmentStatus
@@ -169,11 +180,16 @@ def load_pipeline(password: str) -> None:
         return nominations.accept_nomination(
             token, password=None if existing_password else password, privacy_consent=True)
 
-    # In training: the two demo tutor accounts, part-way through their courses.
-    amira = enrol(nominate(aldbrook, "Amira Hussain", f"tutor.aldbrook@{DOMAIN}"), True)
+    # Endorsed last term and tutoring now: the demo tutor account at Aldbrook.
+    with days_ago(ENDORSED_DAYS_AGO["amira"]):
+        amira = enrol(nominate(aldbrook, "Amira Hussain", f"tutor.aldbrook@{DOMAIN}"), True)
+        amira.user.created_at = min(amira.user.created_at, clock.now())
+        study(amira, lessons=1000)
+        sit_assessment(amira, passing=True)
+        endorsed = {amira.user.email: issue_endorsement(amira)}
+    # In training: the other demo tutor account, part-way through the course.
     daniel = enrol(nominate(calder, "Daniel Reid", f"tutor.calder@{DOMAIN}", phase="secondary",
                             subject="GCSE maths"), True)
-    study(amira, lessons=3)
     study(daniel, lessons=8)
     # Invited, not yet accepted.
     nominate(aldbrook, "Grace Obi", f"grace.obi@{DOMAIN}")
@@ -191,13 +207,14 @@ def load_pipeline(password: str) -> None:
     # Withdrawn.
     withdrawn = enrol(nominate(aldbrook, "Ella Green", f"ella.green@{DOMAIN}"))
     window.withdraw_enrolment(withdrawn, reason="Left the school", actor=None)
-    _assessed(nominate, enrol)
+    endorsed.update(_assessed(nominate, enrol))
     # Awaiting approval, once the trust asks for it.
     services.set_nomination_approval(trust, True, actor=None)
     nominate(calder, "Isaac Moore", f"isaac.moore@{DOMAIN}", phase="secondary",
              subject="English")
     nominate(aldbrook, "Maya Singh", f"maya.singh@{DOMAIN}")
     assert gone.status == EnrolmentStatus.LAPSED
+    return endorsed
 
 
 @contextmanager
@@ -210,39 +227,44 @@ def days_ago(days: int):
         clock.travel(timedelta(days=days))
 
 
-def _assessed(nominate, enrol) -> None:
-    """Tutors who finished the course and sat the assessment: four endorsed (one since
-    suspended, one revoked), one waiting for a second attempt, one who did not pass."""
-    from credentials.endorsements.services import (
-        issue_endorsement,
-        revoke_endorsement,
-        suspend_endorsement,
-    )
+#: When the tutors who tutor this term were endorsed: before the term's groups began
+#: (``lms.tutoring.demo`` suspends one of them part way through it).
+ENDORSED_DAYS_AGO = {"amira": 95, "olivia": 120, "marcus": 110, "sophie": 100, "kwame": 105,
+                     "ruth": 98}
+
+
+def _assessed(nominate, enrol) -> dict:
+    """Tutors who finished the course and sat the assessment: seven endorsed (one since
+    revoked, and one the tutoring term suspends), one waiting for a second attempt, one who
+    did not pass. Returns the endorsements of those who tutor, by email."""
+    from credentials.endorsements.services import issue_endorsement, revoke_endorsement
     from lms.organisations.models import School
 
     school = {urn: db.session.scalar(select(School).where(School.urn == urn))
               for urn in ("990101", "990102", "990103", "990104", "990105")}
     central = db.session.scalar(select(User).where(User.email == f"central@{DOMAIN}"))
+    days = ENDORSED_DAYS_AGO
     stories = [
-        (20, school["990101"], "Olivia Bennett", "primary", False, "Phonics"),
-        (16, school["990103"], "Marcus Lee", "secondary", False, "GCSE maths"),
-        (12, school["990102"], "Sophie Turner", "primary", True, "Year 6 maths"),
+        (days["olivia"], school["990101"], "Olivia Bennett", "primary", False, "Phonics"),
+        (days["marcus"], school["990103"], "Marcus Lee", "secondary", False, "GCSE maths"),
+        (days["kwame"], school["990103"], "Kwame Mensah", "secondary", False, "GCSE maths"),
+        (days["sophie"], school["990102"], "Sophie Turner", "primary", True, "Year 6 maths"),
+        (days["ruth"], school["990105"], "Ruth Adeyemi", "secondary", True, "Maths"),
         (9, school["990105"], "Jack Wilson", "secondary", False, "Science"),
     ]
-    endorsed = []
-    for days, where, name, phase, qts, subject in stories:
-        with days_ago(days):
+    endorsed = {}
+    for ago, where, name, phase, qts, subject in stories:
+        with days_ago(ago):
             email = f"{name.lower().replace(' ', '.')}@{DOMAIN}"
             enrolment = enrol(nominate(where, name, email, qts=qts, phase=phase,
                                        subject=subject))
             study(enrolment, lessons=1000)
             sit_assessment(enrolment, passing=True)
-            endorsed.append(issue_endorsement(enrolment))
+            endorsed[email] = issue_endorsement(enrolment)
+    jack = endorsed.pop(f"jack.wilson@{DOMAIN}")
     with days_ago(3):
-        suspend_endorsement(endorsed[1], reason="New information from a DBS Update Service "
-                            "check; a risk assessment is under way.", actor=central)
-        revoke_endorsement(endorsed[3], reason="Left the trust after a conduct "
-                           "investigation.", actor=central)
+        revoke_endorsement(jack, reason="Left the trust after a conduct investigation.",
+                           actor=central)
     with days_ago(1):
         waiting = enrol(nominate(school["990104"], "Noah Patel", f"noah.patel@{DOMAIN}"))
         study(waiting, lessons=1000)
@@ -255,6 +277,7 @@ def _assessed(nominate, enrol) -> None:
         revisit_every_lesson(failed)
     with days_ago(5):
         sit_assessment(failed, passing=False)
+    return endorsed
 
 
 def sit_assessment(enrolment, *, passing: bool):

@@ -1,6 +1,7 @@
 """A synthetic, national-scale dataset: trusts, clusters, schools, staff and tutors at every
 stage, with nominations, enrolments, lesson progress, checks, attempts, endorsements, DBS checks,
-safeguarding training and register entries.
+safeguarding training and register entries; and tutoring (``lms.tutoring.synthetic``):
+programmes, pupils, groups, sessions with their attendance, progress records.
 
 It exists so that dashboards, the register and exports can be measured at the size of the
 whole programme (``flask data generate``). Rows are written in bulk, straight into the tables,
@@ -76,6 +77,18 @@ class Scale:
     trusts: int = 25
     schools: int = 2_000
     tutors: int = 100_000
+    #: Tutoring (``lms.tutoring.synthetic``): pupils and sessions. By default 1.5 pupils per
+    #: tutor and 40 sessions for every 3 pupils: 150,000 and 2,000,000 at national scale.
+    pupils: int | None = None
+    sessions: int | None = None
+
+    @property
+    def pupil_count(self) -> int:
+        return self.tutors * 3 // 2 if self.pupils is None else self.pupils
+
+    @property
+    def session_count(self) -> int:
+        return self.pupil_count * 40 // 3 if self.sessions is None else self.sessions
 
 
 def _weights_for(count: int, weights: list[float] | None) -> list[float]:
@@ -133,13 +146,15 @@ def generate(scale: Scale = Scale(), *, seed: int = 2026, now: datetime | None =
              stage_weights: dict[str, float] | None = None,
              register_weights: dict[str, float] | None = None,
              trust_weights: list[float] | None = None, password_hash: str | None = None,
-             course_detail: bool = True, derive_register: bool = True) -> Counter:
+             course_detail: bool = True, derive_register: bool = True,
+             tutoring: bool = True) -> Counter:
     """Write the dataset and return how many rows of each kind were made. Refuses to run
     twice: synthetic trusts already present means it has been generated.
 
     ``course_detail=False`` leaves out lesson progress and check results (most of the rows),
     for measuring what does not read them; ``derive_register=False`` leaves every register
-    entry pending, as if its facts had just been recorded."""
+    entry pending, as if its facts had just been recorded (and so no tutor may tutor: there
+    is no tutoring); ``tutoring=False`` leaves tutoring out."""
     from assessments.bank.services import load_bank
     from assessments.checks.services import check_topics
     from courses.services import current_version, load_content
@@ -422,6 +437,11 @@ def generate(scale: Scale = Scale(), *, seed: int = 2026, now: datetime | None =
         status.publish(status_list, now)
     if derive_register:
         derivation.refresh_register(now=now, notify=False)
+    if tutoring:
+        from lms.tutoring.synthetic import generate_tutoring
+
+        made.update(generate_tutoring(schools_of, pupils=scale.pupil_count,
+                                      sessions=scale.session_count, seed=seed, now=now))
     return made
 
 

@@ -7,7 +7,7 @@ from sqlalchemy import select
 
 from lms.accounts.models import TWO_FACTOR_ROLES, User
 from lms.accounts.security import group_secret, totp, totp_key
-from lms.demo import ACCOUNTS, DEMO_TOTP_SECRET, DOMAIN
+from lms.demo import ACCOUNTS, DEMO_TOTP_SECRET, DEMO_TRUST, DOMAIN
 from lms.platform import clock
 from lms.programme.models import Enrolment, EnrolmentStatus, Nomination, NominationStatus
 
@@ -70,3 +70,68 @@ def test_the_demo_key_is_printed_and_clearly_for_the_demo_only(app, demo):
     now = clock.now()  # read after the command, which may have run in the step before
     assert code.output.strip() in {totp(totp_key(DEMO_TOTP_SECRET), now - timedelta(seconds=30)),
                                    totp(totp_key(DEMO_TOTP_SECRET), now)}
+
+
+def _sign_in(client, email: str) -> None:
+    response = client.post("/sign-in", data={"email": email, "password": PASSWORD})
+    assert response.status_code == 302
+
+
+def test_demo_has_a_term_of_tutoring_at_every_stage(demo, db_session):
+    from lms.organisations.models import School, Trust
+    from lms.tutoring.clearance import clearance
+    from lms.tutoring.models import (
+        DeliveryModel,
+        GroupPupil,
+        GroupStatus,
+        Programme,
+        Pupil,
+        SessionStatus,
+        TutoringGroup,
+        TutoringSession,
+    )
+
+    trust = db_session.scalar(select(Trust).where(Trust.name == DEMO_TRUST))
+    models = {p.delivery_model for p in db_session.scalars(
+        select(Programme).where(Programme.trust_id == trust.id))}
+    assert models == set(DeliveryModel)
+    groups = db_session.scalars(select(TutoringGroup).where(
+        TutoringGroup.trust_id == trust.id)).all()
+    schools = set(db_session.scalars(select(School.id).where(School.trust_id == trust.id)))
+    assert {g.school_id for g in groups} == schools
+    statuses = set(db_session.scalars(select(TutoringSession.status)))
+    assert statuses == {SessionStatus.DELIVERED, SessionStatus.CANCELLED}
+    assert db_session.scalar(select(TutoringSession.id).where(
+        TutoringSession.cancel_reason.is_(None), TutoringSession.status
+        == SessionStatus.CANCELLED)) is None
+    # One tutor's endorsement is suspended: their groups are paused, not ended.
+    paused = [g for g in groups if not clearance(g.trust_id, g.school_id, g.tutor_id).approved]
+    assert paused and all(g.status == GroupStatus.ACTIVE for g in paused)
+    assert len({g.tutor_id for g in paused}) == 1
+    pupils = db_session.scalars(select(Pupil)).all()
+    assert {p.year_group for p in pupils if p.school.phase.value == "primary"} <= set(range(7))
+    assert any(p.disadvantaged for p in pupils) and any(p.send for p in pupils)
+    places = db_session.scalars(select(GroupPupil)).all()
+    assert sum(p.current is not None for p in places) > len(places) / 2
+    # A few gaps, so the action lists have something in them.
+    assert any(p.baseline is None for p in places)
+    assert any(p.baseline is not None and p.current is None for p in places)
+
+
+def test_the_demo_tutor_has_todays_session_to_log(app, demo, client, db_session):
+    from lms.tutoring.sessions import sessions_due
+
+    tutor = db_session.scalar(select(User).where(User.email == f"tutor.aldbrook@{DOMAIN}"))
+    due = [d for d in sessions_due(tutor) if d.day == clock.today()]
+    assert due and not any(d.logged or d.paused for d in due)
+    group = due[0].group
+    _sign_in(client, tutor.email)
+    page = client.get(f"/groups/{group.id}/sessions/{clock.today().isoformat()}")
+    assert page.status_code == 200
+    marks = {f"pupil-{p.pupil_id}-status": "present" for p in group.current_places}
+    response = client.post(f"/groups/{group.id}/sessions/{clock.today().isoformat()}",
+                           data={"status": "delivered", "minutes_delivered": "60", **marks})
+    assert response.status_code == 302, response.get_data(as_text=True)[:2000]
+    db_session.expire_all()
+    assert not any(d.day == clock.today() and not d.logged
+                   for d in sessions_due(tutor) if d.group.id == group.id)
