@@ -652,7 +652,7 @@ def test_no_person_or_role_of_trust_b_is_in_reach(db_session, client, sign_in, w
     b = world.b
     memberships = db_session.scalars(select(Membership).where(
         Membership.trust_id == b.trust.id)).all()
-    assert len(memberships) == 6  # four staff, the tutor in training, the endorsed tutor
+    assert len(memberships) == 7  # five staff, the tutor in training, the endorsed tutor
     for person in b.people.values():
         assert _status(client, f"/users/{person.id}") == 404, person.name
     for school in (b.school, b.sibling):
