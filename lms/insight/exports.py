@@ -15,11 +15,16 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
+from sqlalchemy import select
+
 from lms.insight.dashboards import CandidateRow, Dashboard
 from lms.insight.figures import COMPARISON_COLUMNS, sorted_groups
-from lms.insight.scopes import BEHIND_PERCENT, DEADLINE_SOON, DUE_SOON_DAYS, Scope
+from lms.insight.scopes import BEHIND_PERCENT, DEADLINE_SOON, DUE_SOON_DAYS, Filters, Scope
+from lms.organisations.models import School
 from lms.platform import clock
+from lms.platform.extensions import db
 from lms.platform.spreadsheets import XLSX_TYPE, csv_chunks, write_xlsx
+from lms.tutoring.figures import SPLITS, Coverage, Period, this_term, tutoring_figures
 
 #: Each section's key (in its download's address) and title.
 SECTIONS = {
@@ -30,9 +35,11 @@ SECTIONS = {
     "actions": "Action lists",
     "register": "Register and safeguarding",
     "candidates": "Nominees and tutors",
+    "tutoring": "Tutoring delivery",
 }
 #: Sections every dashboard has; a school's has ``candidates`` too.
-COMMON_SECTIONS = ("pipeline", "comparison", "pass-rates", "progress", "actions", "register")
+COMMON_SECTIONS = ("pipeline", "comparison", "pass-rates", "progress", "actions", "register",
+                   "tutoring")
 FORMATS = ("csv", "xlsx")
 
 
@@ -195,6 +202,63 @@ def _candidates(candidates: Sequence[CandidateRow]) -> Sheet:
         for c in candidates])
 
 
+# --- tutoring, from lms.tutoring.figures -------------------------------------------------------
+
+#: The tutoring sheet's columns: heading, ``figures.Row`` attribute, whether in pounds.
+TUTORING_COLUMNS = [
+    ("Sessions planned", "planned", False), ("Sessions delivered", "delivered", False),
+    ("Sessions cancelled", "cancelled", False), ("Pupils tutored", "pupils", False),
+    ("Hours attended", "hours", False),
+    ("Hours (each pupil's to the nearest half hour)", "rounded_hours", False),
+    ("Hours per pupil", "hours_per_pupil", False),
+    ("Planned hours per pupil", "planned_hours_per_pupil", False),
+    ("Attendance (%)", "attendance_percent", False), ("Engagement (1-5)", "engagement", False),
+    ("Progress (mean change on the programme's scale)", "mean_progress", False),
+    ("At or above target (%)", "at_target_percent", False),
+    ("Disadvantaged (% of pupils tutored)", "disadvantaged_percent", False),
+    ("Cost (£)", "cost", True), ("Cost per pupil (£)", "cost_per_pupil", True),
+    ("Cost per attended hour (£)", "cost_per_attended_hour", True),
+]
+
+
+def tutoring_period(filters: Filters):
+    """The tutoring figures' period: the dashboard's dates when both are given, else the
+    current term so far."""
+    if filters.nominated_from and filters.nominated_to:
+        return Period(filters.nominated_from, filters.nominated_to)
+    return this_term()
+
+
+def tutoring_coverage(scope: Scope, filters: Filters):
+    """The tutoring a dashboard's scope and filters cover (every trust's for the
+    programme's)."""
+    trust_id = filters.trust_id if filters.trust_id is not None else (
+        next(iter(scope.trust_ids)) if scope.trust_ids else None)
+    schools = set(scope.school_ids) if scope.school_ids is not None else None
+    for narrowed in ([filters.school_id] if filters.school_id is not None else None,
+                     db.session.scalars(select(School.id).where(
+                         School.cluster_id == filters.cluster_id)).all()
+                     if filters.cluster_id is not None else None):
+        if narrowed is not None:
+            schools = set(narrowed) if schools is None else schools & set(narrowed)
+    return Coverage(scope.title, trust_id, frozenset(schools) if schools is not None else None)
+
+
+def _tutoring(board: Dashboard) -> Sheet:
+    found = tutoring_figures(tutoring_coverage(board.scope, board.filters),
+                             tutoring_period(board.filters), weeks=False)
+
+    def line(split: str, row) -> list[object]:
+        values = [getattr(row, name) for _, name, _ in TUTORING_COLUMNS]
+        return [split, row.label, *(f"{v:.2f}" if pounds and v is not None else v
+                                    for v, (_, _, pounds) in zip(values, TUTORING_COLUMNS,
+                                                                 strict=True))]
+
+    return Sheet("tutoring", ["Split", "Name", *(h for h, _, _ in TUTORING_COLUMNS)], [
+        line(f"All ({found.period.label})", found.overall),
+        *(line(heading, row) for key, heading in SPLITS.items() for row in found.rows(key))])
+
+
 def sheet(board: Dashboard, section: str, *, sort: str = "name", descending: bool = False,
           candidates: Sequence[CandidateRow] = ()) -> Sheet:
     """One section of a dashboard as a heading row and rows of figures."""
@@ -203,7 +267,7 @@ def sheet(board: Dashboard, section: str, *, sort: str = "name", descending: boo
     if section == "candidates":
         return _candidates(candidates)
     return {"pipeline": _pipeline, "pass-rates": _pass_rates, "progress": _progress,
-            "actions": _actions, "register": _register}[section](board)
+            "actions": _actions, "register": _register, "tutoring": _tutoring}[section](board)
 
 
 def _cells(rows: list[list[object]]) -> Iterator[list[str]]:
@@ -237,4 +301,4 @@ def write(board: Dashboard, data: Sheet, fmt: str) -> tuple[bytes, str]:
 
 __all__ = ["SECTIONS", "COMMON_SECTIONS", "FORMATS", "sheet", "write", "filename",
            "pipeline_bars", "progress_bars", "register_measures", "overall_label", "share",
-           "figure_text", "as_of"]
+           "figure_text", "as_of", "tutoring_coverage", "tutoring_period", "TUTORING_COLUMNS"]

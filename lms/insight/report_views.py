@@ -67,6 +67,9 @@ def _page(scope: scopes.Scope, form: BoardReportForm,
         headings=reports.HEADINGS, explanation=reports.EXPLANATION, fmt=reports.format_value,
         day=reports.day_label, exception_day=reports.exception_day,
         due_soon_days=scopes.DUE_SOON_DAYS,
+        tutoring_figures=reports.tutoring_figures if report is not None else None,
+        tutoring_programmes=reports.tutoring_programme_rows, tutoring_note=reports.TUTORING_NOTE,
+        impact_url=url_for("tutoring.impact_review", trust_id=scope.trust.id),
         pdf_url=pdf_url,
         links=_period_links(scope.trust.id, report)), 200 if report is not None else 400
 

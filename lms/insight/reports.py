@@ -21,6 +21,9 @@ from lms.insight.figures import PassRate, StageCount
 from lms.insight.scopes import Filters, Scope
 from lms.platform.errors import DomainError
 from lms.platform.pdf import body_font
+from lms.tutoring import impact
+from lms.tutoring.figures import Period as TutoringPeriod
+from lms.tutoring.models import ImpactReview
 
 #: The longest period one report may cover, and the earliest day one may start.
 MAX_PERIOD_MONTHS = 24
@@ -33,6 +36,7 @@ HEADINGS = {
     "pass_rates": "Pass rates by pathway",
     "register": "Register and safeguarding compliance",
     "exceptions": "Exceptions",
+    "tutoring": "Tutoring delivery",
 }
 
 #: What the figures count, said on the page and in the PDF.
@@ -167,6 +171,8 @@ def format_value(value: float | None, unit: str = "count") -> str:
         return NO_FIGURE
     if unit == "percent":
         return f"{value:.1f}%"
+    if unit == "pounds":
+        return f"£{value:,.2f}"
     if unit == "days":
         return f"{_number(value)} day{'' if value == 1 else 's'}"
     return _number(value)
@@ -182,6 +188,8 @@ def format_change(change: float | None, unit: str = "count") -> str:
     size = abs(change)
     if unit == "percent":
         return f"{sign}{size:.1f} points"
+    if unit == "pounds":
+        return f"{sign}£{size:,.2f}"
     if unit == "days":
         return f"{sign}{_number(size)} day{'' if size == 1 else 's'}"
     return f"{sign}{_number(size)}"
@@ -235,6 +243,8 @@ class BoardReport:
     register: RegisterCompliance
     exceptions: tuple[ExceptionItem, ...]
     exception_counts: tuple[ExceptionCount, ...]
+    #: The trust's tutoring in the period, and the impact decisions made in it.
+    tutoring: impact.BoardSection | None = None
 
     @property
     def cohort(self) -> int:
@@ -307,14 +317,46 @@ def board_report(scope: Scope, start: date, end: date, now: datetime | None = No
         register=action_lists.register_compliance(scope, Filters(), now),
         exceptions=tuple(found),
         exception_counts=tuple(ExceptionCount(kind, now_counts[kind], earlier[kind])
-                               for kind in EXCEPTION_ACTIONS.values()))
+                               for kind in EXCEPTION_ACTIONS.values()),
+        tutoring=impact.board_section(scope.trust, TutoringPeriod(period.start, period.end),
+                                      TutoringPeriod(previous.start, previous.end))
+        if scope.trust is not None else None)
 
 
-def exception_day(item: ExceptionItem) -> date:
-    """The day in England an exception was decided."""
+#: The tutoring rows: label, ``figures.Row`` attribute, unit (for ``format_value``).
+TUTORING_ROWS = (
+    ("Sessions delivered", "delivered", "count"),
+    ("Sessions cancelled", "cancelled", "count"),
+    ("Pupils tutored", "pupils", "count"),
+    ("Disadvantaged pupils (share of those tutored)", "disadvantaged_percent", "percent"),
+    ("Hours attended per pupil", "hours_per_pupil", "count"),
+    ("Attendance", "attendance_percent", "percent"),
+    ("Pupils at or above target", "at_target_percent", "percent"),
+    ("Cost per attended hour", "cost_per_attended_hour", "pounds"),
+)
+
+
+def tutoring_figures(report: BoardReport) -> tuple[Figure, ...]:
+    """The tutoring headline figures in both periods (``lms.tutoring.figures``)."""
+    section = report.tutoring
+    return tuple(Figure(label, getattr(section.current, key), getattr(section.previous, key),
+                        unit) for label, key, unit in TUTORING_ROWS)
+
+
+def tutoring_programme_rows(report: BoardReport) -> list[list[str]]:
+    return [[r.label, format_value(r.pupils), format_value(r.hours_per_pupil),
+             format_value(r.attendance_percent, "percent"),
+             format_value(r.at_target_percent, "percent"),
+             format_value(r.cost_per_attended_hour, "pounds")]
+            for r in report.tutoring.programmes]
+
+
+def exception_day(item) -> date:
+    """The day in England an exception (or an impact decision) was decided."""
     from lms.platform.clock import LONDON
 
-    return item.at.astimezone(LONDON).date()
+    moment = item.decided_at if isinstance(item, ImpactReview) else item.at
+    return moment.astimezone(LONDON).date()
 
 
 # --- the PDF -----------------------------------------------------------------------------------
@@ -431,9 +473,33 @@ def board_report_pdf(report: BoardReport) -> bytes:
                            for e in report.exceptions], (32, 48, 94), figures=False)
     else:
         pdf.line_of("No exceptions were recorded in the period.")
+    if report.tutoring is not None:
+        _tutoring_pdf(pdf, report)
     return bytes(pdf.output())
+
+
+TUTORING_NOTE = ("Hours count only pupils who were there; pupils are counted, never named. "
+                 "Decisions are the central team's termly impact review, with their reasons.")
+
+
+def _tutoring_pdf(pdf: _ReportPdf, report: BoardReport) -> None:
+    pdf.heading(HEADINGS["tutoring"])
+    pdf.line_of(TUTORING_NOTE, 9)
+    pdf.ruled_table([["Figure", "This period", "Previous period", "Change"]]
+                    + [[f.label, *f.shown] for f in tutoring_figures(report)], (80, 30, 32, 32))
+    if report.tutoring.programmes:
+        pdf.ruled_table([["Programme", "Pupils", "Hours per pupil", "Attendance",
+                          "At target", "Per attended hour"]]
+                        + tutoring_programme_rows(report), (54, 20, 26, 24, 22, 28))
+    if report.tutoring.decisions:
+        pdf.ruled_table([["Date", "Programme", "Decision", "Reason"]]
+                        + [[day_label(exception_day(d)), d.programme_name, d.decision.label,
+                            d.reason] for d in report.tutoring.decisions],
+                        (28, 40, 22, 84), figures=False)
+    else:
+        pdf.line_of("No impact review decisions were recorded in the period.")
 
 
 __all__ = ["BoardReport", "Period", "board_report", "board_report_pdf", "default_period",
            "term_so_far", "previous_term", "check_period", "format_value", "format_change",
-           "HEADINGS"]
+           "HEADINGS", "tutoring_figures", "tutoring_programme_rows", "TUTORING_NOTE"]
