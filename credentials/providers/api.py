@@ -50,7 +50,7 @@ def _token() -> str | None:
     return request.headers.get("X-API-Key")
 
 
-def _first_message(messages: dict) -> str:
+def first_message(messages: dict) -> str:
     """The first thing to fix, in words (all of them are in ``errors``)."""
     field, problems = next(iter(messages.items()))
     while isinstance(problems, dict):
@@ -59,7 +59,35 @@ def _first_message(messages: dict) -> str:
     return text if field == "_schema" else f"{field}: {text}"
 
 
-def _json_body() -> object | None:
+def authenticated_key(batch_hint: str) -> tuple[object | None, Response | None]:
+    """The request's API key, or the problem to answer: no valid key (401) or too many
+    requests for it this minute (429)."""
+    key = providers.key_for(_token())
+    if key is None:
+        return None, problem(401, "API key needed",
+                             "Send a valid, unrevoked API key as 'Authorization: Bearer <key>'.",
+                             headers={"WWW-Authenticate": 'Bearer realm="api"'})
+    limit = current_app.config["API_REQUESTS_PER_MINUTE"]
+    allowed, retry_after = counters.hit(f"api:{key.id}", limit, timedelta(minutes=1))
+    if not allowed:
+        return None, problem(429, "Too many requests",
+                             f"This key may make {limit} requests a minute. Try again in "
+                             f"{retry_after} seconds, {batch_hint}.",
+                             headers={"Retry-After": str(retry_after)})
+    return key, None
+
+
+#: Functions that add a higher layer's paths to the OpenAPI document (see ``extend_openapi``).
+_openapi_extensions: list = []
+
+
+def extend_openapi(add) -> None:
+    """Register ``add(spec, problem_response)``: it adds paths and schemas to the document.
+    The tutoring package documents its session endpoints this way."""
+    _openapi_extensions.append(add)
+
+
+def json_body() -> object | None:
     """The body as JSON, or None when it is not JSON (wrong type, bad syntax or encoding).
 
     Never reads more than ``MAX_REQUEST_BYTES`` (plus one, to tell), with or without a
@@ -85,20 +113,11 @@ def _json_body() -> object | None:
 def verifications():
     """Check endorsements: live status, pathway, phase, dates, and register status where the
     tutor's trust allows it."""
-    key = providers.key_for(_token())
-    if key is None:
-        return problem(401, "API key needed",
-                       "Send a valid, unrevoked API key as 'Authorization: Bearer <key>'.",
-                       headers={"WWW-Authenticate": 'Bearer realm="verifications"'})
-    limit = current_app.config["API_REQUESTS_PER_MINUTE"]
-    allowed, retry_after = counters.hit(f"api:{key.id}", limit, timedelta(minutes=1))
-    if not allowed:
-        return problem(429, "Too many requests",
-                       f"This key may make {limit} requests a minute. Try again in "
-                       f"{retry_after} seconds, or check up to {MAX_BATCH} ids in one request.",
-                       headers={"Retry-After": str(retry_after)})
+    key, refusal = authenticated_key(f"or check up to {MAX_BATCH} ids in one request")
+    if refusal is not None:
+        return refusal
     try:
-        body = _json_body()
+        body = json_body()
     except RequestEntityTooLarge:
         return problem(413, "Request too large",
                        f"Send at most {MAX_REQUEST_BYTES // 1024} KiB: up to {MAX_BATCH} ids, "
@@ -115,7 +134,7 @@ def verifications():
         data = VerificationRequestSchema().load(body)
     except ValidationError as error:
         messages = error.normalized_messages()
-        return problem(422, "Invalid request", _first_message(messages), errors=messages)
+        return problem(422, "Invalid request", first_message(messages), errors=messages)
     now = clock.now()
     key.last_used_at = now
     if "credential" in data:
@@ -134,9 +153,10 @@ def verifications():
 
 def openapi_document() -> dict:
     spec = APISpec(
-        title="Tutor Endorsement Platform: verification API", version="1.0.0",
+        title="Tutor Endorsement Platform: provider API", version="1.0.0",
         openapi_version="3.0.3", plugins=[MarshmallowPlugin()],
-        info={"description": "Check School-Led Tutor endorsements. Authenticate with an API "
+        info={"description": "Check School-Led Tutor endorsements, and log the tutoring "
+                             "sessions your tutors deliver. Authenticate with an API "
                              "key from your organisation's page: 'Authorization: Bearer "
                              "<key>'. Each key may make a limited number of requests a "
                              "minute; a 429 response says when to try again (Retry-After)."},
@@ -173,6 +193,8 @@ def openapi_document() -> dict:
                                 "schema": {"type": "integer", "minimum": 1}}}},
         },
     }})
+    for add in _openapi_extensions:
+        add(spec, problem_response)
     return spec.to_dict()
 
 

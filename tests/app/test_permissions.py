@@ -65,8 +65,11 @@ PUBLIC = {
         "credentials.credential_json", "credentials.credential_qr",
         "credentials.credential_certificate", "credentials.achievement",
         # The API authenticates with its own keys.
-        "api.verifications", "api.openapi"),
+        "api.verifications", "api.openapi", "api.groups", "api.log_sessions"),
 }
+
+#: API endpoints that answer only to a provider's API key.
+API_KEY_ENDPOINTS = {"api.verifications", "api.groups", "api.log_sessions"}
 
 #: Public pages that show one endorsement to whoever holds its link: the tutor's name is
 #: meant to be there; nothing else of trust B is.
@@ -511,6 +514,8 @@ def test_a_programme_admin_sees_every_trusts_pages(app, db_session, client, sign
             assert response.status_code == 400, where
         elif endpoint in OWN_REDIRECTS or endpoint == "lms.sign_in":
             assert response.status_code == 302, where
+        elif endpoint in API_KEY_ENDPOINTS:
+            assert response.status_code == 401, where  # an API key, not a session
         else:
             assert response.status_code == 200, where
 
