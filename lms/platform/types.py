@@ -39,3 +39,12 @@ def enum_column(enum_cls: type[enum.Enum], name: str) -> Enum:
         values_callable=lambda members: [m.value for m in members],
         validate_strings=True,
     )
+
+
+def plain(row) -> tuple:
+    """A result row with PostgreSQL's ``numeric`` values (a sum of sums, an average) as the
+    ``int`` or ``float`` SQLite would give, so arithmetic on them is the same on both."""
+    from decimal import Decimal
+
+    return tuple((int(v) if v == v.to_integral_value() else float(v))
+                 if isinstance(v, Decimal) else v for v in row)

@@ -59,7 +59,7 @@ def group_costs(start: date, end: date, *conditions) -> Select:
         (Programme.cost_model == CostModel.PER_PUPIL,
          Programme.rate_pence * func.coalesce(pupils.c.pupils, 0)),
         else_=Programme.rate_pence * sessions.c.terms)
-    return (select(sessions.c.group_id, func.round(cost).label("cost_pence"))
+    return (select(sessions.c.group_id, cast(func.round(cost), Integer).label("cost_pence"))
             .join(TutoringGroup, TutoringGroup.id == sessions.c.group_id)
             .join(Programme, Programme.id == TutoringGroup.programme_id)
             .outerjoin(pupils, pupils.c.group_id == sessions.c.group_id))

@@ -29,6 +29,7 @@ from lms.organisations.models import School
 from lms.platform import clock
 from lms.platform.errors import DomainError
 from lms.platform.extensions import db
+from lms.platform.types import plain
 from lms.programme.models import Enrolment, Pathway
 from lms.tutoring.costs import group_costs, school_share
 from lms.tutoring.models import (
@@ -207,7 +208,7 @@ def _ratio(part: float | None, whole: float | None, scale: float = 1.0,
            digits: int = 1) -> float | None:
     if part is None or not whole:
         return None
-    return round(scale * part / whole, digits)
+    return round(scale * float(part) / float(whole), digits)
 
 
 @dataclass
@@ -547,7 +548,7 @@ def tutoring_figures(coverage: Coverage, period: Period, *, weeks: bool = True,
         return found
 
     for (school_id, programme_key, model, pathway, weekday, starts_on, ended_on, percent,
-         delivered, cancelled, cost) in _group_rows(coverage, period):
+         delivered, cancelled, cost) in map(plain, _group_rows(coverage, period)):
         planned = planned_for(weekday, starts_on, ended_on, period, today)
         share = school_share(cost, percent)
         keys = {"school": str(school_id), "programme": programme_key,
@@ -560,7 +561,8 @@ def tutoring_figures(coverage: Coverage, period: Period, *, weeks: bool = True,
             target.cost_pence += cost
             target.school_share_pence += share
     for (split, key, pupils, registered, minutes, half_hours, plan, marks, attended,
-         engagement, ratings, disadvantaged) in _attendance_rows(coverage, period, splits):
+         engagement, ratings, disadvantaged) in map(plain, _attendance_rows(coverage, period,
+                                                                    splits)):
         target = overall if split == "all" else row(split, key)
         target.pupils, target.pupils_on_registers = pupils or 0, registered or 0
         target.minutes, target.half_hours = minutes or 0, half_hours or 0
@@ -569,7 +571,7 @@ def tutoring_figures(coverage: Coverage, period: Period, *, weeks: bool = True,
         target.engagement_total, target.engagement_ratings = engagement or 0, ratings or 0
         target.disadvantaged_pupils = disadvantaged or 0
     for split, key, measured, change, low, high, with_target, at_target in \
-            _progress_rows(coverage, period, splits):
+            map(plain, _progress_rows(coverage, period, splits)):
         if not measured:
             continue
         target = overall if split == "all" else row(split, key)
