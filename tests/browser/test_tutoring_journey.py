@@ -61,12 +61,13 @@ def _log_todays_session(tutor: Tab) -> None:
     page = tutor.page
     tutor.follow(page.get_by_role("link", name="Log the session"), "session-log")
     assert page.evaluate("document.documentElement.scrollWidth") <= page.viewport_size["width"]
-    page.get_by_label("Delivered").check()
+    page.get_by_label("Delivered", exact=True).check()
     page.get_by_label("Minutes delivered").fill("55")
-    page.locator("fieldset", has_text="A.K.").get_by_label("Present").check()
-    page.locator("fieldset", has_text="J.M.").get_by_label("Absent").check()
-    page.locator("fieldset", has_text="J.M.").get_by_label("If absent, why?").select_option("ill")
-    page.locator("fieldset", has_text="A.K.").get_by_label("Engagement").select_option("4")
+    present, absent = (page.get_by_role("group", name=n) for n in ("A.K.", "J.M."))
+    present.get_by_label("Present", exact=True).check()
+    present.get_by_label("Engagement").select_option("4")
+    absent.get_by_label("Absent", exact=True).check()
+    absent.get_by_label("If absent, why?").select_option("ill")
     tutor.follow(page.get_by_role("button", name="Save the session"), "session-logged")
     assert "Logged" in page.locator("main").inner_text()
 
@@ -84,6 +85,7 @@ def test_a_group_set_up_a_session_logged_and_the_impact_review_read(device, brow
         _add_pupils_and_start_a_group(lead, tutor_user.name)
         _sign_in(tutor, tutor_user.email, TUTOR_PASSWORD)
         _log_todays_session(tutor)
+        db.session.rollback()  # a fresh read of what the server saved
         session = db.session.scalars(select(TutoringSession)).one()
         assert sorted(a.minutes for a in session.attendance) == [0, 55]
 
