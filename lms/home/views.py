@@ -19,7 +19,6 @@ def home():
     if not current_user.is_authenticated:
         return render_template("lms/landing.html")
     from lms.home.tutor import next_step
-
     from lms.tutoring.sessions import sessions_due
 
     step = next_step(current_user)

@@ -66,7 +66,8 @@ class InviteStaffForm(Form):
     email = EmailField("Email address", validators=[DataRequired("Enter their email address")])
     role = SelectField("Role", choices=STAFF_ROLE_CHOICES,
                        validators=[DataRequired("Choose a role")])
-    school_id = SelectField("School (for a school leader or tutoring lead)", choices=[], validators=[Optional()])
+    school_id = SelectField("School (for a school leader or tutoring lead)", choices=[],
+                            validators=[Optional()])
     cluster_id = SelectField("Cluster (for a cluster lead)", choices=[], validators=[Optional()])
 
 
