@@ -195,6 +195,7 @@ def _scopes(db_session) -> dict[str, dict]:
 
 FITTING = {Role.PROGRAMME_ADMIN: "platform", Role.CENTRAL_TEAM: "trust", Role.TRUSTEE: "trust",
            Role.CLUSTER_LEAD: "cluster", Role.SCHOOL_LEADER: "school", Role.TUTOR: "school",
+           Role.TUTORING_LEAD: "school",
            Role.PROVIDER: "provider"}
 
 
