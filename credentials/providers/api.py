@@ -83,8 +83,10 @@ _openapi_extensions: list = []
 
 def extend_openapi(add) -> None:
     """Register ``add(spec, problem_response)``: it adds paths and schemas to the document.
-    The tutoring package documents its session endpoints this way."""
-    _openapi_extensions.append(add)
+    The tutoring package documents its session endpoints this way; this package never
+    imports the layers above it."""
+    if add not in _openapi_extensions:
+        _openapi_extensions.append(add)
 
 
 def json_body() -> object | None:

@@ -7,6 +7,7 @@ import json
 
 from flask import Response, request
 from marshmallow import ValidationError
+from sqlalchemy.exc import IntegrityError
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from credentials.providers.api import (
@@ -55,7 +56,8 @@ def groups():
 @api_bp.post("/sessions")
 @access(Access.PUBLIC)
 def log_sessions():
-    """Log one session your tutor delivered or that was cancelled."""
+    """Log one session your tutor delivered or that was cancelled: one session a request
+    (no batches), each with its own Idempotency-Key, so a retry is always safe."""
     key, refusal = authenticated_key(BATCH_HINT)
     if refusal is not None:
         return refusal
@@ -83,8 +85,13 @@ def log_sessions():
         messages = error.normalized_messages()
         return problem(422, "Invalid request", first_message(messages), errors=messages)
     try:
-        logged = provider_logs.log_provider_session(key.provider, data,
-                                                    idempotency_key=idempotency_key)
+        try:
+            logged = provider_logs.log_provider_session(key.provider, data,
+                                                        idempotency_key=idempotency_key)
+        except IntegrityError:  # sent twice at once: the other request saved it first
+            db.session.rollback()
+            logged = provider_logs.log_provider_session(key.provider, data,
+                                                        idempotency_key=idempotency_key)
     except provider_logs.NotYourGroup as error:
         db.session.rollback()
         return problem(404, "Group not found", error.message,
@@ -96,7 +103,7 @@ def log_sessions():
     except DomainError as error:
         db.session.rollback()
         return problem(422, "Session not logged", error.message,
-                       errors={error.field or "_schema": [error.message]})
+                       errors={error.field or "group_id": [error.message]})
     key.last_used_at = clock.now()
     session = logged.session
     payload = SessionResultSchema().dump({
@@ -125,6 +132,14 @@ def _document(spec, problem_response) -> None:
     spec.path(path="/sessions", operations={"post": {
         "operationId": "logSession",
         "summary": "Log one session: delivered (with each pupil's attendance) or cancelled",
+        "description": "One session a request (there is no batch form). Name each pupil by "
+                       "the pseudonym GET /groups lists; every pupil in the group that day "
+                       "needs a mark. Send a unique Idempotency-Key with each session: the "
+                       "same key and body again answers 200 with the session already "
+                       "recorded, and nothing is counted twice; the same key with another "
+                       "body answers 409. A session cannot be logged while the school's "
+                       "register does not approve the tutor (422). CSV files of many "
+                       "sessions can be uploaded on your organisation's sessions page.",
         "security": [{"apiKey": []}],
         "parameters": [{"name": "Idempotency-Key", "in": "header", "required": True,
                         "description": "Unique per session; send the same key when you retry, "
@@ -147,10 +162,25 @@ def _document(spec, problem_response) -> None:
                     "content": {"application/json": {"schema": "SessionResult"}}},
             "400": problem_response("No Idempotency-Key, or the body is not a JSON object"),
             "404": problem_response("Your organisation delivers no group with that id"),
-            "409": problem_response("The Idempotency-Key was used for another session"),
             "413": problem_response("The request is too large"),
-            "422": problem_response("The fields are not right, or the session breaks a rule "
-                                    "(the tutor is not cleared, a pupil has no mark, ...)"),
+            "409": {**problem_response("The Idempotency-Key was used for another session"),
+                    "content": {"application/problem+json": {"schema": "Problem", "example": {
+                        "type": "about:blank", "title": "Idempotency-Key already used",
+                        "status": 409, "detail": "This key was used on 7 December 2026 for a "
+                        "session with other details (group 1042 on 2026-12-07). Send a new "
+                        "key for each new session; to correct a logged session, ask the "
+                        "school's tutoring lead.",
+                        "errors": {"Idempotency-Key": ["This key was used ..."]}}}}},
+            "422": {**problem_response("The fields are not right, or the session breaks a rule "
+                                       "(the tutor is not cleared, a pupil has no mark, ...): "
+                                       "errors names the field"),
+                    "content": {"application/problem+json": {"schema": "Problem", "example": {
+                        "type": "about:blank", "title": "Session not logged", "status": 422,
+                        "detail": "This group's tutor cannot tutor here now: their register "
+                        "status for this school is suspended. The group is paused until the "
+                        "register approves them again.",
+                        "errors": {"group_id": ["This group's tutor cannot tutor here now: "
+                                                "..."]}}}}},
             **common}}})
 
 
