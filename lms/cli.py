@@ -1,5 +1,5 @@
 """Command-line tools: ``flask audit verify``, ``flask users create-admin`` and ``reset-2fa``,
-``flask demo load``."""
+``flask demo load``, ``flask tutoring rebuild-totals``."""
 
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ audit_cli = AppGroup("audit", help="Check the audit log.")
 users_cli = AppGroup("users", help="Manage accounts.")
 demo_cli = AppGroup("demo", help="Demonstration data.")
 data_cli = AppGroup("data", help="Synthetic data for measuring the platform at scale.")
+tutoring_cli = AppGroup("tutoring", help="Tutoring delivery.")
 
 
 @audit_cli.command("verify")
@@ -154,6 +155,15 @@ def generate_data(trusts: int, schools: int, tutors: int, seed: int) -> None:
                f"synthetic-{seed}-password.")
 
 
+@tutoring_cli.command("rebuild-totals")
+def rebuild_tutoring_totals() -> None:
+    """Work every trust's tutoring totals out again from its sessions (after an upgrade, or
+    sessions loaded in bulk); the nightly beat does the same."""
+    from lms.tutoring.totals import rebuild_all
+
+    click.echo(f"Rebuilt the tutoring totals of {rebuild_all():,} trusts.")
+
+
 def register_cli(app: Flask) -> None:
-    for group in (audit_cli, users_cli, demo_cli, data_cli):
+    for group in (audit_cli, users_cli, demo_cli, data_cli, tutoring_cli):
         app.cli.add_command(group)

@@ -13,7 +13,9 @@ from courses import subscribers as courses
 from credentials.endorsements import subscribers as endorsements
 from credentials.endorsements.events import endorsement_issued, endorsement_status_changed
 from credentials.register import subscribers as register
+from lms.organisations.events import trust_created
 from lms.programme.events import enrolment_opened
+from lms.tutoring import subscribers as tutoring
 
 #: (signal, subscriber) pairs: who listens to what.
 SUBSCRIPTIONS = (
@@ -21,6 +23,7 @@ SUBSCRIPTIONS = (
     (attempt_passed, endorsements.issue_for_pass),
     (endorsement_issued, register.list_endorsed_tutor),
     (endorsement_status_changed, register.derive_entries_again),
+    (trust_created, tutoring.keep_totals_from_the_start),
 )
 
 

@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 
 from lms.accounts.models import User
 from lms.audit import services as audit
+from lms.organisations.events import trust_created
 from lms.organisations.models import (
     Cluster,
     Membership,
@@ -56,6 +57,7 @@ def create_trust(name: str, *, actor: User | None) -> Trust:
     db.session.add(trust)
     db.session.flush()
     audit.record("trust.created", trust, actor=actor, changes={"name": (None, name)})
+    trust_created.send(trust, trust=trust)
     return trust
 
 

@@ -211,6 +211,8 @@ def build_config(instance_path: Path, overrides: dict | None = None) -> dict:
                 "refresh-dashboards": {"task": "lms.tasks.refresh_dashboards", "schedule": 60},
                 "sweep-expired-pupils": {"task": "tutoring.tasks.sweep_expired_pupils",
                                          "schedule": crontab(hour=2, minute=17)},
+                "rebuild-tutoring-totals": {"task": "tutoring.tasks.rebuild_totals",
+                                            "schedule": crontab(hour=3, minute=7)},
             },
         },
         "MAIL_SERVER": os.environ.get("MAIL_SERVER") or None,

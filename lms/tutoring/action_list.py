@@ -14,6 +14,13 @@ to the group page where it is put right:
 
 Items carry both the pupil's name and pseudonym; the page chooses which to show
 (``ActionItem.who``): names only to the school's tutoring staff and the pupil's tutors.
+
+The first four lists read the state each group and place is kept in as sessions are logged
+and changed (``lms.tutoring.states``), never the trust's sessions and marks: the latest 2
+marks and the last 4 delivered sessions are the group's latest, however long ago (a group
+that has not met for 14 days is on the no-session list anyway). A trust whose read models
+were never built (``totals.built``) has no state yet: its lists are worked out from the
+sessions and marks (the ``RULES``, over the last 70 days), until the rebuild.
 """
 
 from __future__ import annotations
@@ -21,32 +28,37 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-from sqlalchemy import and_, case, exists, func, select
+from sqlalchemy import and_, case, exists, func, or_, select
 
 from credentials.register.models import RegisterEntry, RegisterStatus
 from lms.accounts.models import User
 from lms.organisations.models import School
 from lms.platform import clock
 from lms.platform.extensions import db
+from lms.tutoring import totals
 from lms.tutoring.clearance import NOT_FOR_SCHOOL, NOT_LISTED, cleared_pairs
 from lms.tutoring.figures import Coverage
 from lms.tutoring.models import (
     Attendance,
     GroupPupil,
+    GroupState,
     GroupStatus,
+    PlaceState,
     Pupil,
     SessionAttendance,
     SessionStatus,
     TutoringGroup,
     TutoringSession,
 )
+from lms.tutoring.states import RECENT_SESSIONS
 
 MISSED_IN_A_ROW = 2
-LOW_ATTENDANCE_SESSIONS = 4
+LOW_ATTENDANCE_SESSIONS = RECENT_SESSIONS
 LOW_ATTENDANCE_PERCENT = 75
 NO_SESSION_DAYS = 14
 PROGRESS_STALE_DAYS = 42
-#: How far back the "in a row" rules look (weekly groups: well past their last sessions).
+#: How far back the "in a row" rules look from the sessions (weekly groups: well past their
+#: last sessions); the states hold the latest whatever their age.
 LOOK_BACK_DAYS = 70
 #: The most items of one list read at once.
 LIMIT = 200
@@ -152,6 +164,34 @@ def _group_item(key: str, detail):
     return make
 
 
+def _group_columns():
+    return (TutoringGroup.id.label("group_id"), TutoringGroup.name.label("group"),
+            TutoringGroup.school_id, School.name.label("school"), TutoringGroup.tutor_id)
+
+
+def _missed(rows: list) -> ActionList:
+    return _found("missed", rows, _pupil_item(
+        "missed", lambda r: f"absent from the last {MISSED_IN_A_ROW} sessions, the latest on "
+                            f"{_day(r.last)}"))
+
+
+def _low_attendance(rows: list) -> ActionList:
+    return _found("low_attendance", rows, _group_item(
+        "low_attendance", lambda r: f"{_percent(r.attended, r.marks)} attendance over the "
+                                    f"last {r.sessions} session{'' if r.sessions == 1 else 's'}"))
+
+
+def _no_session(rows: list) -> ActionList:
+    return _found("no_session", rows, _group_item(
+        "no_session", lambda r: f"last session {_day(r.last)}" if r.last
+        else "no session logged since it started"))
+
+
+def _no_baseline(rows: list) -> ActionList:
+    return _found("no_baseline", rows, _pupil_item(
+        "no_baseline", lambda r: f"no baseline since their first session on {_day(r.first)}"))
+
+
 def missed_in_a_row(coverage: Coverage, today: date, limit: int = LIMIT) -> ActionList:
     """Pupils still in the group whose last 2 marks in it were both absent."""
     ranked = (select(SessionAttendance.pupil_id, TutoringSession.group_id,
@@ -184,9 +224,7 @@ def missed_in_a_row(coverage: Coverage, today: date, limit: int = LIMIT) -> Acti
         .join(School, School.id == TutoringGroup.school_id)
         .where(*_in(coverage)).order_by(missed.c.last.desc(), TutoringGroup.id, Pupil.id)
         .limit(limit)).all()
-    return _found("missed", rows, _pupil_item(
-        "missed", lambda r: f"absent from the last {MISSED_IN_A_ROW} sessions, the latest on "
-                            f"{_day(r.last)}"))
+    return _missed(rows)
 
 
 def low_attendance(coverage: Coverage, today: date, limit: int = LIMIT) -> ActionList:
@@ -209,16 +247,13 @@ def low_attendance(coverage: Coverage, today: date, limit: int = LIMIT) -> Actio
            .where(ranked.c.n <= LOW_ATTENDANCE_SESSIONS).group_by(ranked.c.group_id)
            .having(came * 100 < func.count() * LOW_ATTENDANCE_PERCENT).subquery())
     rows = db.session.execute(
-        select(TutoringGroup.id.label("group_id"), TutoringGroup.name.label("group"),
-               TutoringGroup.school_id, School.name.label("school"), TutoringGroup.tutor_id,
-               low.c.sessions, low.c.marks, low.c.attended, _total()).select_from(low)
+        select(*_group_columns(), low.c.sessions, low.c.marks, low.c.attended, _total())
+        .select_from(low)
         .join(TutoringGroup, TutoringGroup.id == low.c.group_id)
         .join(School, School.id == TutoringGroup.school_id)
         .where(*_in(coverage))
         .order_by((low.c.attended * 1.0 / low.c.marks), TutoringGroup.id).limit(limit)).all()
-    return _found("low_attendance", rows, _group_item(
-        "low_attendance", lambda r: f"{_percent(r.attended, r.marks)} attendance over the "
-                                    f"last {r.sessions} session{'' if r.sessions == 1 else 's'}"))
+    return _low_attendance(rows)
 
 
 def no_recent_session(coverage: Coverage, today: date, limit: int = LIMIT) -> ActionList:
@@ -228,17 +263,13 @@ def no_recent_session(coverage: Coverage, today: date, limit: int = LIMIT) -> Ac
     last = (select(func.max(TutoringSession.held_on))
             .where(TutoringSession.group_id == TutoringGroup.id).scalar_subquery())
     rows = db.session.execute(
-        select(TutoringGroup.id.label("group_id"), TutoringGroup.name.label("group"),
-               TutoringGroup.school_id, School.name.label("school"), TutoringGroup.tutor_id,
-               last.label("last"), _total())
+        select(*_group_columns(), last.label("last"), _total())
         .join(School, School.id == TutoringGroup.school_id)
         .where(*_in(coverage), TutoringGroup.starts_on <= since,
                ~exists().where(TutoringSession.group_id == TutoringGroup.id,
                                TutoringSession.held_on > since))
         .order_by(TutoringGroup.starts_on, TutoringGroup.id).limit(limit)).all()
-    return _found("no_session", rows, _group_item(
-        "no_session", lambda r: f"last session {_day(r.last)}" if r.last
-        else "no session logged since it started"))
+    return _no_session(rows)
 
 
 def no_baseline(coverage: Coverage, today: date, limit: int = LIMIT) -> ActionList:
@@ -255,8 +286,7 @@ def no_baseline(coverage: Coverage, today: date, limit: int = LIMIT) -> ActionLi
         .where(*_in(coverage), GroupPupil.left_on.is_(None), GroupPupil.baseline.is_(None),
                first.is_not(None))
         .order_by(GroupPupil.joined_on, GroupPupil.id).limit(limit)).all()
-    return _found("no_baseline", rows, _pupil_item(
-        "no_baseline", lambda r: f"no baseline since their first session on {_day(r.first)}"))
+    return _no_baseline(rows)
 
 
 def stale_progress(coverage: Coverage, today: date, limit: int = LIMIT) -> ActionList:
@@ -309,16 +339,103 @@ def tutors_not_cleared(coverage: Coverage, today: date, limit: int = LIMIT) -> A
                    detail(r)) for r in rows])
 
 
+# --- the same lists read from the states ---------------------------------------------------
+
+
+def _states_in(model, coverage: Coverage) -> list:
+    found = [model.trust_id == coverage.trust_id]
+    if coverage.school_ids is not None:
+        found.append(model.school_id.in_(coverage.school_ids))
+    return found
+
+
+def missed_in_a_row_from_states(coverage: Coverage, today: date, limit: int = LIMIT
+                                ) -> ActionList:
+    """Pupils still in the group whose latest 2 marks in it were both absent."""
+    rows = db.session.execute(
+        select(*_pupil_columns(), PlaceState.last_mark_on.label("last"), _total())
+        .select_from(PlaceState)
+        .join(TutoringGroup, TutoringGroup.id == PlaceState.group_id)
+        .join(GroupPupil, and_(GroupPupil.group_id == PlaceState.group_id,
+                               GroupPupil.pupil_id == PlaceState.pupil_id,
+                               GroupPupil.left_on.is_(None)))
+        .join(Pupil, Pupil.id == PlaceState.pupil_id)
+        .join(School, School.id == TutoringGroup.school_id)
+        .where(*_states_in(PlaceState, coverage), PlaceState.absent_run >= MISSED_IN_A_ROW,
+               *_in(coverage))
+        .order_by(PlaceState.last_mark_on.desc(), TutoringGroup.id, Pupil.id)
+        .limit(limit)).all()
+    return _missed(rows)
+
+
+def low_attendance_from_states(coverage: Coverage, today: date, limit: int = LIMIT
+                               ) -> ActionList:
+    """Groups whose pupils attended under 75% of their marks over the group's last 4
+    delivered sessions (fewer if it has had fewer)."""
+    rows = db.session.execute(
+        select(*_group_columns(), GroupState.recent_sessions.label("sessions"),
+               GroupState.recent_marks.label("marks"),
+               GroupState.recent_attended.label("attended"), _total())
+        .select_from(GroupState)
+        .join(TutoringGroup, TutoringGroup.id == GroupState.group_id)
+        .join(School, School.id == TutoringGroup.school_id)
+        .where(*_states_in(GroupState, coverage), GroupState.recent_marks > 0,
+               GroupState.recent_attended * 100
+               < GroupState.recent_marks * LOW_ATTENDANCE_PERCENT, *_in(coverage))
+        .order_by(GroupState.recent_attended * 1.0 / GroupState.recent_marks,
+                  TutoringGroup.id).limit(limit)).all()
+    return _low_attendance(rows)
+
+
+def no_recent_session_from_states(coverage: Coverage, today: date, limit: int = LIMIT
+                                  ) -> ActionList:
+    """Running groups, started at least 14 days ago, with no session logged in the last 14
+    days (a group without a state has none logged)."""
+    since = today - timedelta(days=NO_SESSION_DAYS)
+    rows = db.session.execute(
+        select(*_group_columns(), GroupState.last_held_on.label("last"), _total())
+        .join(School, School.id == TutoringGroup.school_id)
+        .outerjoin(GroupState, GroupState.group_id == TutoringGroup.id)
+        .where(*_in(coverage), TutoringGroup.starts_on <= since,
+               or_(GroupState.last_held_on.is_(None), GroupState.last_held_on <= since))
+        .order_by(TutoringGroup.starts_on, TutoringGroup.id).limit(limit)).all()
+    return _no_session(rows)
+
+
+def no_baseline_from_states(coverage: Coverage, today: date, limit: int = LIMIT
+                            ) -> ActionList:
+    """Pupils in a group without a baseline once they have a mark in it since joining (a
+    state older than their place is from an earlier time in the group: not yet)."""
+    rows = db.session.execute(
+        select(*_pupil_columns(), PlaceState.first_mark_on.label("first"), _total())
+        .select_from(GroupPupil)
+        .join(TutoringGroup, TutoringGroup.id == GroupPupil.group_id)
+        .join(PlaceState, and_(PlaceState.group_id == GroupPupil.group_id,
+                               PlaceState.pupil_id == GroupPupil.pupil_id))
+        .join(Pupil, Pupil.id == GroupPupil.pupil_id)
+        .join(School, School.id == TutoringGroup.school_id)
+        .where(*_in(coverage), GroupPupil.left_on.is_(None), GroupPupil.baseline.is_(None),
+               PlaceState.first_mark_on >= GroupPupil.joined_on)
+        .order_by(GroupPupil.joined_on, GroupPupil.id).limit(limit)).all()
+    return _no_baseline(rows)
+
+
+#: The lists worked out from the sessions and marks, and the same lists read from the states.
 RULES = (missed_in_a_row, low_attendance, no_recent_session, no_baseline, stale_progress,
          tutors_not_cleared)
+STATE_RULES = (missed_in_a_row_from_states, low_attendance_from_states,
+               no_recent_session_from_states, no_baseline_from_states, stale_progress,
+               tutors_not_cleared)
 
 
 def action_lists(coverage: Coverage, *, today: date | None = None, limit: int = LIMIT
                  ) -> list[ActionList]:
-    """Every list for a coverage, with at most ``limit`` items each and their full counts."""
+    """Every list for a coverage, with at most ``limit`` items each and their full counts:
+    from the states once the trust's read models are built, from the sessions until then."""
     today = today or clock.today()
-    return [rule(coverage, today, limit) for rule in RULES]
+    built = coverage.trust_id is not None and totals.built(coverage.trust_id)
+    return [rule(coverage, today, limit) for rule in (STATE_RULES if built else RULES)]
 
 
 __all__ = ["ActionItem", "ActionList", "action_lists", "TITLES", "FIXES"] + [
-    rule.__name__ for rule in RULES]
+    rule.__name__ for rule in (*RULES, *STATE_RULES[:4])]

@@ -21,6 +21,8 @@ from sqlalchemy import Integer, Select, case, cast, distinct, extract, func, lit
 from lms.tutoring.models import (
     Attendance,
     CostModel,
+    GroupTermTotal,
+    PlaceTermTotal,
     Programme,
     SessionAttendance,
     SessionStatus,
@@ -29,8 +31,9 @@ from lms.tutoring.models import (
 )
 
 
-def _term_of(day_column):
-    """A number for the school term a day falls in (consecutive terms, consecutive numbers)."""
+def term_number_of(day_column):
+    """A number for the school term a day falls in (consecutive terms, consecutive numbers;
+    ``periods.term_number`` in Python)."""
     month = cast(extract("month", day_column), Integer)
     year = cast(extract("year", day_column), Integer)
     return year * 3 + case((month >= 9, 2), (month >= 4, 1), else_=0)
@@ -43,7 +46,7 @@ def group_costs(start: date, end: date, *conditions) -> Select:
         TutoringSession.held_on.between(start, end)
     sessions = (select(TutoringSession.group_id,
                        func.sum(TutoringSession.minutes_delivered).label("minutes"),
-                       func.count(distinct(_term_of(TutoringSession.held_on))).label("terms"))
+                       func.count(distinct(term_number_of(TutoringSession.held_on))).label("terms"))
                 .join(TutoringGroup, TutoringGroup.id == TutoringSession.group_id)
                 .where(delivered, *conditions)
                 .group_by(TutoringSession.group_id).subquery())
@@ -53,16 +56,38 @@ def group_costs(start: date, end: date, *conditions) -> Select:
               .join(TutoringGroup, TutoringGroup.id == TutoringSession.group_id)
               .where(delivered, SessionAttendance.status != Attendance.ABSENT, *conditions)
               .group_by(TutoringSession.group_id).subquery())
-    cost = case(
-        (Programme.cost_model == CostModel.PER_TUTOR_HOUR,
-         Programme.rate_pence * sessions.c.minutes / literal(60.0)),
-        (Programme.cost_model == CostModel.PER_PUPIL,
-         Programme.rate_pence * func.coalesce(pupils.c.pupils, 0)),
-        else_=Programme.rate_pence * sessions.c.terms)
-    return (select(sessions.c.group_id, cast(func.round(cost), Integer).label("cost_pence"))
+    return (select(sessions.c.group_id,
+                   cost_pence(sessions.c.minutes, pupils.c.pupils, sessions.c.terms))
             .join(TutoringGroup, TutoringGroup.id == sessions.c.group_id)
             .join(Programme, Programme.id == TutoringGroup.programme_id)
             .outerjoin(pupils, pupils.c.group_id == sessions.c.group_id))
+
+
+def term_costs(term: int, *conditions) -> Select:
+    """``group_costs`` for a whole term, from the kept totals (``lms.tutoring.totals``):
+    the same rule over the group's minutes delivered and pupils who attended."""
+    pupils = (select(PlaceTermTotal.group_id, func.count().label("pupils"))
+              .join(TutoringGroup, TutoringGroup.id == PlaceTermTotal.group_id)
+              .where(PlaceTermTotal.term == term, PlaceTermTotal.attended > 0, *conditions)
+              .group_by(PlaceTermTotal.group_id).subquery())
+    return (select(GroupTermTotal.group_id,
+                   cost_pence(GroupTermTotal.minutes_delivered, pupils.c.pupils, literal(1)))
+            .join(TutoringGroup, TutoringGroup.id == GroupTermTotal.group_id)
+            .join(Programme, Programme.id == TutoringGroup.programme_id)
+            .outerjoin(pupils, pupils.c.group_id == GroupTermTotal.group_id)
+            .where(GroupTermTotal.term == term, GroupTermTotal.delivered > 0, *conditions))
+
+
+def cost_pence(minutes, pupils, terms):
+    """The cost rule, in whole pence, over a group's minutes delivered, pupils who attended
+    and terms met in (columns of the statement it is used in, joined to ``Programme``)."""
+    cost = case(
+        (Programme.cost_model == CostModel.PER_TUTOR_HOUR,
+         Programme.rate_pence * minutes / literal(60.0)),
+        (Programme.cost_model == CostModel.PER_PUPIL,
+         Programme.rate_pence * func.coalesce(pupils, 0)),
+        else_=Programme.rate_pence * terms)
+    return cast(func.round(cost), Integer).label("cost_pence")
 
 
 def school_share(cost_pence: float, contribution_percent: int) -> float:

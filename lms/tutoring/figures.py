@@ -15,6 +15,11 @@ schools' own share. Each is split by school, programme, delivery model and the t
 attendance, dosage and progress by disadvantaged, SEND and EAL too. Every split is a SQL
 aggregate (``GROUP BY``, the splits of one kind in one ``UNION ALL``), so the statements a page
 runs do not grow with the data; only each group's plan is worked out in Python, in one step.
+
+For a whole term (or the current term to today) of a trust whose totals are kept
+(``lms.tutoring.totals``), the marks and sessions come added up per place and group, and the
+weeks per school and day; any other period adds up the marks themselves. Both give the same
+figures (``tests/tutoring/test_totals.py`` holds them to it).
 """
 
 from __future__ import annotations
@@ -27,106 +32,35 @@ from sqlalchemy import Integer, String, case, cast, func, literal, or_, select, 
 
 from lms.organisations.models import School
 from lms.platform import clock
-from lms.platform.errors import DomainError
 from lms.platform.extensions import db
 from lms.platform.types import plain
 from lms.programme.models import Enrolment, Pathway
-from lms.tutoring.costs import group_costs, school_share
+from lms.tutoring import totals
+from lms.tutoring.costs import group_costs, school_share, term_costs
 from lms.tutoring.models import (
     Attendance,
     DeliveryModel,
     GroupPupil,
+    GroupTermTotal,
     MeasureScale,
+    PlaceTermTotal,
     Programme,
     Pupil,
+    SchoolDayTotal,
     SessionAttendance,
     SessionStatus,
     TutoringGroup,
     TutoringSession,
 )
-
-# --- periods -------------------------------------------------------------------------------
-
-#: The earliest day a period may start, and the longest it may be.
-EARLIEST = date(2000, 1, 1)
-MAX_PERIOD_DAYS = 731
-
-
-def term_of(day: date) -> tuple[str, date, date]:
-    """The school term a day falls in, as the cost rule counts terms: autumn September to
-    December, spring January to March, summer April to August."""
-    if day.month >= 9:
-        return "Autumn", date(day.year, 9, 1), date(day.year, 12, 31)
-    if day.month <= 3:
-        return "Spring", date(day.year, 1, 1), date(day.year, 3, 31)
-    return "Summer", date(day.year, 4, 1), date(day.year, 8, 31)
-
-
-@dataclass(frozen=True)
-class Period:
-    """The days a figure covers (UK dates, both included)."""
-
-    start: date
-    end: date
-
-    @property
-    def days(self) -> int:
-        return (self.end - self.start).days + 1
-
-    @property
-    def label(self) -> str:
-        name, start, end = term_of(self.start)
-        if self.start == start and self.end <= end:
-            return f"{name} term {start.year}" + (
-                "" if self.end == end else f" so far (to {self.end.day} {self.end:%B %Y})")
-        return f"{self.start.day} {self.start:%B %Y} to {self.end.day} {self.end:%B %Y}"
-
-    @property
-    def term(self) -> str:
-        """The term the period starts in, as impact reviews record it (``Autumn 2025``)."""
-        name, start, _ = term_of(self.start)
-        return f"{name} {start.year}"
-
-
-def this_term(today: date | None = None) -> Period:
-    """The current term up to today: what a page shows when no period is asked for."""
-    today = today or clock.today()
-    _, start, _ = term_of(today)
-    return Period(start, today)
-
-
-def check_period(start: date, end: date) -> Period:
-    """A period of days in order, from 2000 on, at most two years long; the end may be in
-    the future (a whole term), but the figures count nothing after today."""
-    if start < EARLIEST:
-        raise DomainError("The start date must be in 2000 or later", "start")
-    if end < start:
-        raise DomainError("The end date must be the same as or after the start date", "end")
-    if (end - start).days + 1 > MAX_PERIOD_DAYS:
-        raise DomainError("The period must be 2 years or shorter", "end")
-    if start > clock.today():
-        raise DomainError("The start date must be today or in the past", "start")
-    return Period(start, end)
-
-
-def planned_sessions(weekday: int, first: date, last: date) -> int:
-    """How many times ``weekday`` falls from ``first`` to ``last`` (0 if ``last`` is before
-    ``first``)."""
-    if last < first:
-        return 0
-    day = first + timedelta(days=(weekday - first.weekday()) % 7)
-    return 0 if day > last else (last - day).days // 7 + 1
-
-
-def planned_for(group_weekday: int, starts_on: date, ended_on: date | None, period: Period,
-                today: date | None = None) -> int:
-    """A group's planned sessions in a period: its weekly slots from the later of the
-    period's start and the group's, to the earliest of the period's end, the group's end and
-    today."""
-    today = today or clock.today()
-    last = min(period.end, ended_on or period.end, today)
-    return planned_sessions(group_weekday, max(period.start, starts_on), last)
-
+from lms.tutoring.periods import (
+    Period,
+    check_period,
+    planned_for,
+    planned_sessions,
+    term_of,
+    this_term,
+    whole_term,
+)
 
 # --- what the figures cover ----------------------------------------------------------------
 
@@ -145,6 +79,13 @@ class Coverage:
         found = [] if self.trust_id is None else [TutoringGroup.trust_id == self.trust_id]
         if self.school_ids is not None:
             found.append(TutoringGroup.school_id.in_(self.school_ids))
+        return found
+
+    def kept(self, model) -> list:
+        """The conditions on a totals table (``lms.tutoring.totals``)."""
+        found = [] if self.trust_id is None else [model.trust_id == self.trust_id]
+        if self.school_ids is not None:
+            found.append(model.school_id.in_(self.school_ids))
         return found
 
     def sessions(self, period: Period) -> list:
@@ -353,19 +294,27 @@ class TutoringFigures:
 # --- the queries ---------------------------------------------------------------------------
 
 
-def _group_rows(coverage: Coverage, period: Period) -> list:
+def _group_rows(coverage: Coverage, period: Period, term: int | None) -> list:
     """Per group covered and running in the period: its split keys, its plan, its sessions
-    and its cost."""
+    and its cost (for a whole term, from the kept totals)."""
     last = min(period.end, clock.today())
     pathways = _tutor_pathways(coverage)
-    delivered = TutoringSession.status == SessionStatus.DELIVERED
-    counts = (select(TutoringSession.group_id,
-                     func.sum(case((delivered, 1), else_=0)).label("delivered"),
-                     func.sum(case((delivered, 0), else_=1)).label("cancelled"))
-              .where(*coverage.sessions(period)).group_by(TutoringSession.group_id).subquery())
-    narrowed = [] if coverage.trust_id is None else [
-        TutoringSession.trust_id == coverage.trust_id]
-    costs = group_costs(period.start, last, *coverage.groups(), *narrowed).subquery()
+    if term is None:
+        delivered = TutoringSession.status == SessionStatus.DELIVERED
+        counts = (select(TutoringSession.group_id.label("group_id"),
+                         func.sum(case((delivered, 1), else_=0)).label("delivered"),
+                         func.sum(case((delivered, 0), else_=1)).label("cancelled"))
+                  .where(*coverage.sessions(period)).group_by(TutoringSession.group_id)
+                  .subquery())
+        narrowed = [] if coverage.trust_id is None else [
+            TutoringSession.trust_id == coverage.trust_id]
+        costs = group_costs(period.start, last, *coverage.groups(), *narrowed).subquery()
+    else:
+        counts = (select(GroupTermTotal.group_id, GroupTermTotal.delivered,
+                         GroupTermTotal.cancelled)
+                  .where(GroupTermTotal.term == term, *coverage.kept(GroupTermTotal))
+                  .subquery())
+        costs = term_costs(term, *coverage.groups()).subquery()
     return db.session.execute(
         select(TutoringGroup.school_id, TutoringGroup.programme_key,
                cast(Programme.delivery_model, String), _pathway_of(pathways),
@@ -397,20 +346,28 @@ def _split_keys(pathways, splits: tuple[str, ...]) -> dict:
     }.items() if name in splits}
 
 
-def _attendance_rows(coverage: Coverage, period: Period, splits: tuple[str, ...]) -> list:
-    """``(split, key, pupils tutored, pupils on registers, minutes, half hours, planned
-    minutes, marks, attended, engagement total, ratings)`` for every split and the whole,
-    in one statement: the period's marks added up per pupil and group once, then per slice
-    and pupil (for the per-pupil rounding), then per slice."""
-    pathways = _tutor_pathways(coverage)
-    keys = _split_keys(pathways, splits)
-    came = case((SessionAttendance.status != Attendance.ABSENT, 1), else_=0)
+def _marks_per_place(coverage: Coverage, period: Period, term: int | None, keys: dict,
+                     pathways):
+    """Per pupil and group: the split keys, the plan, and the period's marks added up (for
+    a whole term, the kept totals)."""
     disadvantaged = case((Pupil.disadvantaged.is_(True), 1), else_=0)
-    per_place = (
-        select(SessionAttendance.pupil_id.label("pupil_id"),
-               *(expression.label(name) for name, expression in keys.items()),
-               (Programme.planned_sessions * Programme.session_minutes).label("plan"),
-               disadvantaged.label("disadvantaged_pupil"),
+    columns = [expression.label(name) for name, expression in keys.items()]
+    columns += [(Programme.planned_sessions * Programme.session_minutes).label("plan"),
+                disadvantaged.label("disadvantaged_pupil")]
+    if term is not None:
+        return (select(PlaceTermTotal.pupil_id.label("pupil_id"), *columns,
+                       PlaceTermTotal.minutes, PlaceTermTotal.marks, PlaceTermTotal.attended,
+                       PlaceTermTotal.engagement_total.label("engagement"),
+                       PlaceTermTotal.ratings)
+                .join(TutoringGroup, TutoringGroup.id == PlaceTermTotal.group_id)
+                .join(Programme, Programme.id == TutoringGroup.programme_id)
+                .join(Pupil, Pupil.id == PlaceTermTotal.pupil_id)
+                .outerjoin(pathways, pathways.c.user_id == TutoringGroup.tutor_id)
+                .where(PlaceTermTotal.term == term, PlaceTermTotal.marks > 0,
+                       *coverage.kept(PlaceTermTotal))).cte("per_place")
+    came = case((SessionAttendance.status != Attendance.ABSENT, 1), else_=0)
+    return (
+        select(SessionAttendance.pupil_id.label("pupil_id"), *columns,
                func.sum(SessionAttendance.minutes).label("minutes"),
                func.count().label("marks"), func.sum(came).label("attended"),
                func.coalesce(func.sum(SessionAttendance.engagement), 0).label("engagement"),
@@ -426,6 +383,17 @@ def _attendance_rows(coverage: Coverage, period: Period, splits: tuple[str, ...]
                   Programme.delivery_model, pathways.c.pathway, Pupil.disadvantaged,
                   Pupil.send, Pupil.eal, Programme.planned_sessions, Programme.session_minutes)
     ).cte("per_place")
+
+
+def _attendance_rows(coverage: Coverage, period: Period, term: int | None,
+                     splits: tuple[str, ...]) -> list:
+    """``(split, key, pupils tutored, pupils on registers, minutes, half hours, planned
+    minutes, marks, attended, engagement total, ratings)`` for every split and the whole,
+    in one statement: the marks added up per pupil and group once, then per slice and pupil
+    (for the per-pupil rounding), then per slice."""
+    pathways = _tutor_pathways(coverage)
+    per_place = _marks_per_place(coverage, period, term, _split_keys(pathways, splits),
+                                 pathways)
 
     def branch(split: str | None):
         key = per_place.c[split] if split else None
@@ -483,17 +451,29 @@ def _progress_rows(coverage: Coverage, period: Period, splits: tuple[str, ...]) 
     return db.session.execute(union_all(branch(None), *(branch(s) for s in splits))).all()
 
 
-def _weeks(coverage: Coverage, period: Period) -> list[Week]:
-    """Attendance per week, from the marks added up per day (one row a day)."""
-    came = case((SessionAttendance.status != Attendance.ABSENT, 1), else_=0)
-    rows = db.session.execute(
-        select(TutoringSession.held_on, func.count(func.distinct(TutoringSession.id)),
-               func.count(), func.sum(came), func.sum(SessionAttendance.minutes))
-        .join(SessionAttendance, SessionAttendance.session_id == TutoringSession.id)
-        .where(*coverage.sessions(period), TutoringSession.status == SessionStatus.DELIVERED)
-        .group_by(TutoringSession.held_on)).all()
+def _weeks(coverage: Coverage, period: Period, kept: bool) -> list[Week]:
+    """Attendance per week, from the marks added up per day (kept per school and day)."""
+    if kept:
+        rows = db.session.execute(
+            select(SchoolDayTotal.held_on, func.sum(SchoolDayTotal.sessions),
+                   func.sum(SchoolDayTotal.marks), func.sum(SchoolDayTotal.attended),
+                   func.sum(SchoolDayTotal.minutes))
+            .where(SchoolDayTotal.held_on.between(period.start, min(period.end,
+                                                                    clock.today())),
+                   *coverage.kept(SchoolDayTotal))
+            .group_by(SchoolDayTotal.held_on)
+            .having(func.sum(SchoolDayTotal.sessions) > 0)).all()
+    else:
+        came = case((SessionAttendance.status != Attendance.ABSENT, 1), else_=0)
+        rows = db.session.execute(
+            select(TutoringSession.held_on, func.count(func.distinct(TutoringSession.id)),
+                   func.count(), func.sum(came), func.sum(SessionAttendance.minutes))
+            .join(SessionAttendance, SessionAttendance.session_id == TutoringSession.id)
+            .where(*coverage.sessions(period),
+                   TutoringSession.status == SessionStatus.DELIVERED)
+            .group_by(TutoringSession.held_on)).all()
     weeks: dict[date, list[int]] = {}
-    for day, sessions, marks, attended, minutes in rows:
+    for day, sessions, marks, attended, minutes in map(plain, rows):
         monday = day - timedelta(days=day.weekday())
         total = weeks.setdefault(monday, [0, 0, 0, 0])
         for index, value in enumerate((sessions, marks, attended, minutes)):
@@ -534,6 +514,8 @@ def tutoring_figures(coverage: Coverage, period: Period, *, weeks: bool = True,
     ``PROGRAMME_SCHOOL`` if asked for): four aggregate queries and two for names, whatever
     the data's size."""
     today = clock.today()
+    kept = totals.built(coverage.trust_id)
+    term = whole_term(period, today) if kept else None
     overall = Row("all", coverage.title, planned=0, delivered=0, cancelled=0, cost_pence=0,
                   school_share_pence=0)
     slices: dict[tuple[str, str], Row] = {}
@@ -548,7 +530,7 @@ def tutoring_figures(coverage: Coverage, period: Period, *, weeks: bool = True,
         return found
 
     for (school_id, programme_key, model, pathway, weekday, starts_on, ended_on, percent,
-         delivered, cancelled, cost) in map(plain, _group_rows(coverage, period)):
+         delivered, cancelled, cost) in map(plain, _group_rows(coverage, period, term)):
         planned = planned_for(weekday, starts_on, ended_on, period, today)
         share = school_share(cost, percent)
         keys = {"school": str(school_id), "programme": programme_key,
@@ -561,8 +543,8 @@ def tutoring_figures(coverage: Coverage, period: Period, *, weeks: bool = True,
             target.cost_pence += cost
             target.school_share_pence += share
     for (split, key, pupils, registered, minutes, half_hours, plan, marks, attended,
-         engagement, ratings, disadvantaged) in map(plain, _attendance_rows(coverage, period,
-                                                                    splits)):
+         engagement, ratings, disadvantaged) in map(plain, _attendance_rows(
+            coverage, period, term, splits)):
         target = overall if split == "all" else row(split, key)
         target.pupils, target.pupils_on_registers = pupils or 0, registered or 0
         target.minutes, target.half_hours = minutes or 0, half_hours or 0
@@ -591,7 +573,7 @@ def tutoring_figures(coverage: Coverage, period: Period, *, weeks: bool = True,
     for split in rows:
         rows[split].sort(key=lambda r: (r.key == OTHER_PATHWAY, r.label.casefold()))
     return TutoringFigures(coverage, period, overall, rows,
-                           _weeks(coverage, period) if weeks else [])
+                           _weeks(coverage, period, kept) if weeks else [])
 
 
 __all__ = ["Coverage", "Period", "Row", "Week", "TutoringFigures", "SPLITS", "GROUP_SPLITS",

@@ -455,3 +455,113 @@ class ProviderScorecard(db.Model):
 
     provider: Mapped[Provider] = relationship()
     reviewed_by: Mapped[User | None] = relationship()
+
+
+# --- read models: what the dashboards add up, kept as sessions are logged ------------------
+
+
+class PlaceTermTotal(db.Model):
+    """A pupil's marks in one group over one school term (``costs.term_number``), added to
+    as sessions are logged and changed (``lms.tutoring.totals``), so a dashboard reads one
+    row per place instead of every mark."""
+
+    __tablename__ = "tutoring_place_terms"
+    __table_args__ = (Index("ix_tutoring_place_terms_trust_term", "trust_id", "term"),
+                      Index("ix_tutoring_place_terms_school_term", "school_id", "term"))
+
+    group_id: Mapped[int] = mapped_column(ForeignKey("tutoring_groups.id"), primary_key=True)
+    pupil_id: Mapped[int] = mapped_column(ForeignKey("pupils.id"), primary_key=True)
+    term: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    trust_id: Mapped[int] = mapped_column(ForeignKey("trusts.id"))
+    school_id: Mapped[int] = mapped_column(ForeignKey("schools.id"))
+    minutes: Mapped[int] = mapped_column(default=0)
+    marks: Mapped[int] = mapped_column(default=0)
+    attended: Mapped[int] = mapped_column(default=0)
+    engagement_total: Mapped[int] = mapped_column(default=0)
+    ratings: Mapped[int] = mapped_column(default=0)
+
+
+class GroupTermTotal(db.Model):
+    """A group's sessions over one school term: delivered, cancelled, minutes delivered."""
+
+    __tablename__ = "tutoring_group_terms"
+    __table_args__ = (Index("ix_tutoring_group_terms_trust_term", "trust_id", "term"),
+                      Index("ix_tutoring_group_terms_school_term", "school_id", "term"))
+
+    group_id: Mapped[int] = mapped_column(ForeignKey("tutoring_groups.id"), primary_key=True)
+    term: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    trust_id: Mapped[int] = mapped_column(ForeignKey("trusts.id"))
+    school_id: Mapped[int] = mapped_column(ForeignKey("schools.id"))
+    delivered: Mapped[int] = mapped_column(default=0)
+    cancelled: Mapped[int] = mapped_column(default=0)
+    minutes_delivered: Mapped[int] = mapped_column(default=0)
+
+
+class SchoolDayTotal(db.Model):
+    """A school's delivered sessions and their marks on one day (the weekly charts)."""
+
+    __tablename__ = "tutoring_school_days"
+    __table_args__ = (Index("ix_tutoring_school_days_trust_held", "trust_id", "held_on"),)
+
+    school_id: Mapped[int] = mapped_column(ForeignKey("schools.id"), primary_key=True)
+    held_on: Mapped[date] = mapped_column(Date, primary_key=True)
+    trust_id: Mapped[int] = mapped_column(ForeignKey("trusts.id"))
+    sessions: Mapped[int] = mapped_column(default=0)
+    marks: Mapped[int] = mapped_column(default=0)
+    attended: Mapped[int] = mapped_column(default=0)
+    minutes: Mapped[int] = mapped_column(default=0)
+
+
+class TutoringTotalsBuild(db.Model):
+    """When a trust's totals were last rebuilt from its sessions. A trust without one has
+    no totals yet (its sessions came before them, or in bulk): its figures are added up from
+    the marks until the rebuild."""
+
+    __tablename__ = "tutoring_totals_builds"
+
+    trust_id: Mapped[int] = mapped_column(ForeignKey("trusts.id"), primary_key=True,
+                                          autoincrement=False)
+    built_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+# --- states: where each group and place stands now, for the action lists ----------------
+
+
+class GroupState(db.Model):
+    """Where a group stands after its latest sessions, worked out again from them whenever
+    one is logged or changed (``lms.tutoring.states``)."""
+
+    __tablename__ = "tutoring_group_states"
+    __table_args__ = (Index("ix_tutoring_group_states_trust_held", "trust_id", "last_held_on"),
+                      Index("ix_tutoring_group_states_school_held", "school_id", "last_held_on"))
+
+    group_id: Mapped[int] = mapped_column(ForeignKey("tutoring_groups.id"), primary_key=True,
+                                          autoincrement=False)
+    trust_id: Mapped[int] = mapped_column(ForeignKey("trusts.id"))
+    school_id: Mapped[int] = mapped_column(ForeignKey("schools.id"))
+    #: The latest session logged, delivered or cancelled.
+    last_held_on: Mapped[date | None] = mapped_column(Date)
+    #: Over the group's last 4 delivered sessions: those with marks, their marks, and the
+    #: marks present or late.
+    recent_sessions: Mapped[int] = mapped_column(default=0)
+    recent_marks: Mapped[int] = mapped_column(default=0)
+    recent_attended: Mapped[int] = mapped_column(default=0)
+
+
+class PlaceState(db.Model):
+    """Where a pupil stands in a group after their latest marks in it."""
+
+    __tablename__ = "tutoring_place_states"
+    __table_args__ = (Index("ix_tutoring_place_states_trust_run", "trust_id", "absent_run"),
+                      Index("ix_tutoring_place_states_school_run", "school_id", "absent_run"))
+
+    group_id: Mapped[int] = mapped_column(ForeignKey("tutoring_groups.id"), primary_key=True)
+    pupil_id: Mapped[int] = mapped_column(ForeignKey("pupils.id"), primary_key=True)
+    trust_id: Mapped[int] = mapped_column(ForeignKey("trusts.id"))
+    school_id: Mapped[int] = mapped_column(ForeignKey("schools.id"))
+    #: The day of their latest mark in the group.
+    last_mark_on: Mapped[date] = mapped_column(Date)
+    #: How many marks in a row, ending at the latest, were absent.
+    absent_run: Mapped[int] = mapped_column(default=0)
+    #: Their first mark since they last joined the group (none since: ``None``).
+    first_mark_on: Mapped[date | None] = mapped_column(Date)

@@ -17,6 +17,7 @@ from lms.platform import clock
 from lms.platform.clock import LONDON
 from lms.platform.errors import DomainError
 from lms.platform.extensions import db
+from lms.tutoring import states, totals
 from lms.tutoring.clearance import clearance
 from lms.tutoring.models import (
     AbsenceReason,
@@ -209,6 +210,8 @@ def log_session(group: TutoringGroup, log: SessionLog, *, actor: User | None,
         attendance=rows, **values)
     db.session.add(session)
     db.session.flush()
+    totals.record(session)
+    states.refresh_group(group.id)
     audit.record("tutoring.session_logged", session, actor=actor, changes={
         "held_on": (None, log.held_on), "status": (None, values["status"].value),
         "minutes_delivered": (None, values["minutes_delivered"]),
@@ -247,6 +250,7 @@ def edit_session(session: TutoringSession, log: SessionLog, *, actor: User | Non
         return {(a.pupil_id, a.status, a.absence_reason, a.engagement, a.minutes) for a in rows}
 
     before = marks(session.attendance)
+    contributed = totals.contribution(session)
     changes = audit.diff(session, tutor_id=tutor_id, cover=cover, **{
         k: v for k, v in values.items() if k != "held_on"})
     after = marks(rows)
@@ -259,6 +263,8 @@ def edit_session(session: TutoringSession, log: SessionLog, *, actor: User | Non
         return session
     session.edited_at = clock.now()
     db.session.flush()
+    totals.record(session, contributed)
+    states.refresh_group(group.id)
     audit.record("tutoring.session_changed", session, actor=actor, changes=changes,
                  reason=reason or None)
     return session

@@ -25,6 +25,7 @@ from credentials.register.models import RegisterEntry, RegisterStatus, register_
 from lms.platform import bulk
 from lms.platform.clock import LONDON, today
 from lms.platform.extensions import db
+from lms.tutoring import totals
 
 TABLES = ["providers", "tutoring_programmes", "pupils", "tutoring_groups", "group_pupils",
           "tutoring_sessions", "session_attendance"]
@@ -280,6 +281,7 @@ def generate_tutoring(schools_of: dict[int, list[tuple[int, str]]], *, pupils: i
     _sessions(rng, ids, runs, on, made)
     _fix_sequences()
     db.session.flush()
+    totals.rebuild(schools_of, now=now)  # the sessions went in without their totals
     return made
 
 

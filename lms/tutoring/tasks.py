@@ -1,4 +1,4 @@
-"""Tutoring's background work: the pupil retention sweep."""
+"""Tutoring's background work: the pupil retention sweep and the nightly totals rebuild."""
 
 from __future__ import annotations
 
@@ -15,3 +15,12 @@ def sweep_expired_pupils() -> int:
     count = sweep()
     db.session.commit()
     return count
+
+
+@shared_task(acks_late=True, name="tutoring.tasks.rebuild_totals")
+def rebuild_totals() -> int:
+    """Work every trust's totals out again from its sessions, a trust at a time: whatever
+    went wrong with an addition is right again by morning."""
+    from lms.tutoring.totals import rebuild_all
+
+    return rebuild_all()
