@@ -213,6 +213,8 @@ def build_config(instance_path: Path, overrides: dict | None = None) -> dict:
                                          "schedule": crontab(hour=2, minute=17)},
                 "rebuild-tutoring-totals": {"task": "tutoring.tasks.rebuild_totals",
                                             "schedule": crontab(hour=3, minute=7)},
+                "refresh-tutoring-dashboards": {"task": "tutoring.tasks.refresh_dashboards",
+                                                "schedule": 60},
             },
         },
         "MAIL_SERVER": os.environ.get("MAIL_SERVER") or None,

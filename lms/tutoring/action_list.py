@@ -10,7 +10,7 @@ to the group page where it is put right:
 - a pupil with no current status recorded in the last 6 weeks (once they have been in the
   group that long);
 - a group paused because its tutor is not approved on the register for the school
-  (``clearance.cleared_pairs``).
+  (``clearance.approved_for_school``).
 
 Items carry both the pupil's name and pseudonym; the page chooses which to show
 (``ActionItem.who``): names only to the school's tutoring staff and the pupil's tutors.
@@ -36,7 +36,7 @@ from lms.organisations.models import School
 from lms.platform import clock
 from lms.platform.extensions import db
 from lms.tutoring import totals
-from lms.tutoring.clearance import NOT_FOR_SCHOOL, NOT_LISTED, cleared_pairs
+from lms.tutoring.clearance import NOT_FOR_SCHOOL, NOT_LISTED, approved_for_school
 from lms.tutoring.figures import Coverage
 from lms.tutoring.models import (
     Attendance,
@@ -308,22 +308,17 @@ def stale_progress(coverage: Coverage, today: date, limit: int = LIMIT) -> Actio
 
 def tutors_not_cleared(coverage: Coverage, today: date, limit: int = LIMIT) -> ActionList:
     """Running groups whose tutor the register does not approve for the school: paused."""
-    cleared = cleared_pairs({coverage.trust_id})
-    running = db.session.execute(
-        select(TutoringGroup.id, TutoringGroup.tutor_id, TutoringGroup.school_id)
-        .where(*_in(coverage)).order_by(TutoringGroup.id)).all()
-    paused = [g.id for g in running if (g.tutor_id, g.school_id) not in cleared]
-    if not paused:
-        return ActionList("not_cleared", 0)
+    approved = approved_for_school(TutoringGroup.tutor_id, TutoringGroup.school_id,
+                                   TutoringGroup.trust_id)
     rows = db.session.execute(
         select(TutoringGroup.id.label("group_id"), TutoringGroup.name.label("group"),
                TutoringGroup.school_id, School.name.label("school"), TutoringGroup.tutor_id,
-               User.name.label("tutor"), RegisterEntry.status)
+               User.name.label("tutor"), RegisterEntry.status, _total())
         .join(School, School.id == TutoringGroup.school_id)
         .join(User, User.id == TutoringGroup.tutor_id)
         .outerjoin(RegisterEntry, and_(RegisterEntry.trust_id == TutoringGroup.trust_id,
                                        RegisterEntry.user_id == TutoringGroup.tutor_id))
-        .where(TutoringGroup.id.in_(paused[:limit])).order_by(TutoringGroup.id)).all()
+        .where(*_in(coverage), ~approved).order_by(TutoringGroup.id).limit(limit)).all()
 
     def detail(r) -> str:
         if r.status is None:
@@ -334,9 +329,7 @@ def tutors_not_cleared(coverage: Coverage, today: date, limit: int = LIMIT) -> A
             status = RegisterStatus(r.status).value.replace("_", " ")
         return f"{r.tutor}: register status {status}"
 
-    return ActionList("not_cleared", len(paused), [
-        ActionItem("not_cleared", r.group_id, r.group, r.school_id, r.school, r.tutor_id,
-                   detail(r)) for r in rows])
+    return _found("not_cleared", rows, _group_item("not_cleared", detail))
 
 
 # --- the same lists read from the states ---------------------------------------------------

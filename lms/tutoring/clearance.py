@@ -56,6 +56,16 @@ def cleared_pairs(trust_ids: Iterable[int]) -> set[tuple[int, int]]:
     return {(user_id, school_id) for user_id, school_id in rows}
 
 
+def approved_for_school(tutor_id, school_id, trust_id):
+    """The same rule as ``cleared_pairs``, as a condition on the columns of a statement
+    (a group's tutor, school and trust): the tutor's entry is approved and lists the school."""
+    return (select(RegisterEntry.id)
+            .join(register_entry_schools, register_entry_schools.c.entry_id == RegisterEntry.id)
+            .where(RegisterEntry.trust_id == trust_id, RegisterEntry.user_id == tutor_id,
+                   RegisterEntry.status == RegisterStatus.APPROVED,
+                   register_entry_schools.c.school_id == school_id).exists())
+
+
 def approved_tutors(trust_id: int, school_id: int) -> list[int]:
     """The ids of the tutors the register approves for this school."""
     return list(db.session.scalars(

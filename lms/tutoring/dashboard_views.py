@@ -4,7 +4,8 @@ A school's dashboard is for its tutoring staff (who see pupils' names) and whoev
 school (its trust, its cluster: pseudonyms). A trust's is for its central team and trustees,
 and for a cluster lead limited to their cluster's schools; trust views never name a pupil.
 Anyone else gets 404, as for a trust or school that does not exist. Every figure comes from
-``lms.tutoring.figures`` and every list from ``action_list``.
+``lms.tutoring.figures`` and every list from ``action_list``; a trust's, kept for a minute or
+two (``snapshots``), say when they were worked out.
 """
 
 from __future__ import annotations
@@ -17,10 +18,11 @@ from lms.organisations.models import Cluster, School, Trust
 from lms.organisations.policies import cluster_ids_for
 from lms.platform import clock
 from lms.platform.authz import Access, Action, access, can, require
+from lms.platform.clock import LONDON
 from lms.platform.errors import DomainError
 from lms.platform.extensions import db
 from lms.platform.forms import fail
-from lms.tutoring import bp, charts, funder_return, impact
+from lms.tutoring import bp, charts, funder_return, impact, snapshots
 from lms.tutoring.action_list import action_lists
 from lms.tutoring.charts import Point
 from lms.tutoring.dashboard_forms import ImpactDecisionForm, PeriodForm
@@ -159,12 +161,20 @@ def _dashboard(kind: str, coverage: Coverage, *, names: bool, trust: Trust,
                "page_url": url_for(f"tutoring.{kind}_dashboard", **args)}
     if form.period is None:
         return render_template("tutoring/dashboard.html", figures=None, **context), 400
-    figures = tutoring_figures(coverage, form.period)
+    if kind == "trust":
+        snapshot = snapshots.dashboard(coverage, form.period)
+        db.session.commit()
+        figures, lists = snapshot.figures, snapshot.lists
+        as_of = snapshot.computed_at.astimezone(LONDON)
+    else:
+        figures, lists, as_of = tutoring_figures(coverage, form.period), \
+            action_lists(coverage), None
     splits = [(key, SPLITS[key], figures.rows(key), key in GROUP_SPLITS) for key in SPLITS
               if not (kind == "school" and key == "school")]
     return render_template(
         "tutoring/dashboard.html", figures=figures, splits=splits,
-        charts=_charts(figures, kind == "trust"), lists=action_lists(coverage),
+        charts=_charts(figures, kind == "trust"), lists=lists, as_of=as_of,
+        max_age_minutes=max(1, round(snapshots.max_age().total_seconds() / 60)),
         shown=ITEMS_SHOWN, names=names, me=current_user.id,
         funder_links={fmt: url_for(f"tutoring.{kind}_funder_return", fmt=fmt, **args,
                                    **form.kept()) for fmt in funder_return.FORMATS},

@@ -565,3 +565,16 @@ class PlaceState(db.Model):
     absent_run: Mapped[int] = mapped_column(default=0)
     #: Their first mark since they last joined the group (none since: ``None``).
     first_mark_on: Mapped[date | None] = mapped_column(Date)
+
+
+class DashboardSnapshot(db.Model):
+    """A tutoring dashboard's figures as last worked out, kept for at most
+    ``DASHBOARD_MAX_AGE_SECONDS`` (``lms.tutoring.snapshots``), with what recomputes them."""
+
+    __tablename__ = "tutoring_dashboard_snapshots"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    trust_id: Mapped[int] = mapped_column(ForeignKey("trusts.id"), index=True)
+    body: Mapped[dict] = mapped_column(JSON)
+    computed_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    viewed_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)

@@ -1,4 +1,5 @@
-"""Tutoring's background work: the pupil retention sweep and the nightly totals rebuild."""
+"""Tutoring's background work: the pupil retention sweep, the nightly totals
+rebuild and the trust dashboards kept warm."""
 
 from __future__ import annotations
 
@@ -24,3 +25,13 @@ def rebuild_totals() -> int:
     from lms.tutoring.totals import rebuild_all
 
     return rebuild_all()
+
+
+@shared_task(acks_late=True, name="tutoring.tasks.refresh_dashboards")
+def refresh_dashboards() -> int:
+    """Work out again the trust dashboards viewed lately, before anyone waits for them."""
+    from lms.tutoring.snapshots import refresh_viewed
+
+    count = refresh_viewed()
+    db.session.commit()
+    return count

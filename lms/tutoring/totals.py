@@ -90,24 +90,34 @@ def _added(first: dict, second: dict) -> dict:
 def record(session: TutoringSession, before: Contribution | None = None) -> None:
     """Add a session just logged (or changed: ``before`` is what it contributed until now)
     to its totals, in the caller's transaction."""
-    after = contribution(session)
-    group, places, day = _amounts(after, 1)
+    _apply(contribution(session), before)
+
+
+def withdraw(session: TutoringSession) -> None:
+    """Take away what a session contributed, before it is deleted (only fixtures and
+    measurements delete sessions; the product corrects them)."""
+    _apply(None, contribution(session))
+
+
+def _apply(after: Contribution | None, before: Contribution | None) -> None:
+    group, places, day = _amounts(after, 1) if after else ({}, {}, {})
     if before is not None:
         old_group, old_places, old_day = _amounts(before, -1)
         group, day = _added(group, old_group), _added(day, old_day)
         places = {pupil: _added(places.get(pupil, {}), old_places.get(pupil, {}))
                   for pupil in {*places, *old_places}}
-    owner = {"trust_id": after.trust_id, "school_id": after.school_id}
-    term = term_number(after.held_on)
+    part = after or before
+    owner = {"trust_id": part.trust_id, "school_id": part.school_id}
+    term = term_number(part.held_on)
     if any(group.values()):
-        _add(GroupTermTotal, [{"group_id": after.group_id, "term": term, **owner, **group}])
-    changed = [{"group_id": after.group_id, "pupil_id": pupil, "term": term, **owner, **amounts}
+        _add(GroupTermTotal, [{"group_id": part.group_id, "term": term, **owner, **group}])
+    changed = [{"group_id": part.group_id, "pupil_id": pupil, "term": term, **owner, **amounts}
                for pupil, amounts in sorted(places.items()) if any(amounts.values())]
     if changed:
         _add(PlaceTermTotal, changed)
     if any(day.values()):
-        _add(SchoolDayTotal, [{"school_id": after.school_id, "held_on": after.held_on,
-                               "trust_id": after.trust_id, **day}])
+        _add(SchoolDayTotal, [{"school_id": part.school_id, "held_on": part.held_on,
+                               "trust_id": part.trust_id, **day}])
 
 
 def _add(model, rows: list[dict]) -> None:
@@ -212,4 +222,5 @@ def built(trust_id: int | None) -> bool:
         .where(TutoringGroup.trust_id.not_in(select(TutoringTotalsBuild.trust_id)))) == 0
 
 
-__all__ = ["Contribution", "contribution", "record", "rebuild", "rebuild_all", "built"]
+__all__ = ["Contribution", "contribution", "record", "withdraw", "rebuild", "rebuild_all",
+           "built"]

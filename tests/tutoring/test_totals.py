@@ -208,3 +208,17 @@ def test_a_pupil_added_to_a_group_later_is_kept_from_their_first_mark(db_session
     log_delivered(group, _weeks_ago(1))
     kept, live = _both_ways(Coverage("Trust", school.trust_id), figures.this_term())
     assert kept == live and kept["overall"]["pupils_on_registers"] == 2
+
+
+def test_a_session_withdrawn_before_it_is_deleted_leaves_its_totals_as_if_never_logged(
+        db_session):
+    school = make_school()
+    group = make_group(school, starts_on=_weeks_ago(2))
+    log_delivered(group, _weeks_ago(1))
+    before = _rows(school.trust_id)
+    session = log_delivered(group, clock.today(), absent=(group.places[0].pupil_id,))
+    totals.withdraw(session)
+    db.session.delete(session)
+    db.session.flush()
+    after = _rows(school.trust_id)
+    assert {name: [r for r in rows if any(r[-4:])] for name, rows in after.items()} == before
