@@ -22,7 +22,6 @@ import os
 import random
 import re
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -30,17 +29,24 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench.common import DATABASE_URL, ENCRYPTION_KEY, SECRET_KEY, ensure_database
+from bench.common import (
+    DATABASE_URL,
+    ENCRYPTION_KEY,
+    PASSWORD,
+    ROOT,
+    SECRET_KEY,
+    TOKEN,
+    empty_redis,
+    ensure_database,
+    free_port,
+    percentile,
+    server_environment,
+    start_server,
+)
 
 TUTORS = int(os.environ.get("BENCH_TUTORS", 300))
 INTERVAL = float(os.environ.get("BENCH_INTERVAL", 2.0))
 ITEMS = int(os.environ.get("BENCH_ITEMS", 30))
-REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/13")
-WEB_WORKERS = int(os.environ.get("BENCH_WEB_WORKERS", 4))
-WEB_THREADS = int(os.environ.get("BENCH_WEB_THREADS", 8))
-PASSWORD = "bench tutor password"
-ROOT = Path(__file__).resolve().parents[1]
-TOKEN = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 
 
 def prepare() -> list[tuple[str, int]]:
@@ -133,53 +139,6 @@ def _loaded(load_content):
     return db.session.query(CourseVersion).all()
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _environment() -> dict[str, str]:
-    return {**os.environ, "LMS_ENV": "development", "SECRET_KEY": SECRET_KEY,
-            "ENCRYPTION_KEY": ENCRYPTION_KEY, "DATABASE_URL": DATABASE_URL,
-            "CELERY_BROKER_URL": REDIS_URL, "REDIS_URL": REDIS_URL, "LOG_LEVEL": "WARNING"}
-
-
-def empty_redis() -> None:
-    import redis
-
-    connection = redis.Redis.from_url(REDIS_URL)
-    connection.flushdb()
-    connection.close()
-
-
-def start_server(port: int, log: Path) -> subprocess.Popen:
-    with open(log, "w") as out:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "-w", str(WEB_WORKERS), "-k", "gthread",
-             "--threads", str(WEB_THREADS),
-             "--keep-alive", "75", "--backlog", "2048", "-b", f"127.0.0.1:{port}",
-             "--log-level", "warning", "lms.wsgi:app"],
-            env=_environment(), stdout=out, stderr=subprocess.STDOUT, cwd=ROOT)
-    # The clock starts once every worker answers, as on a server already running: the master
-    # binds the port before its workers have imported the application.
-    import urllib.request
-
-    answered = 0
-    wanted = 10 * WEB_WORKERS
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline and answered < wanted:
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=5):
-                answered += 1
-        except OSError:
-            time.sleep(0.2)
-    if answered < wanted:
-        process.kill()
-        raise RuntimeError(f"gunicorn did not start:\n{log.read_text()[-2000:]}")
-    return process
-
-
 def start_worker(tmp: Path, wait: bool = True) -> subprocess.Popen:
     """The Celery worker with its beat, as production runs them; returns once it is ready
     (or at once, to start the web server meanwhile: then ``wait_for_worker``)."""
@@ -188,7 +147,7 @@ def start_worker(tmp: Path, wait: bool = True) -> subprocess.Popen:
         process = subprocess.Popen(
             [sys.executable, "-m", "celery", "-A", "lms.worker", "worker", "--concurrency=1",
              "--beat", "--schedule", str(tmp / "beat-schedule"), "--loglevel=INFO"],
-            env=_environment(), stdout=out, stderr=subprocess.STDOUT, cwd=ROOT)
+            env=server_environment(), stdout=out, stderr=subprocess.STDOUT, cwd=ROOT)
     if wait:
         wait_for_worker(tmp)
     return process
@@ -283,11 +242,6 @@ def lost_answers(saved: dict[int, dict[int, int]]) -> tuple[int, int]:
     return lost, unsubmitted
 
 
-def percentile(values: list[float], share: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
-
-
 def audit_after_run(wait: float = 20.0) -> tuple[int, bool]:
     """Entries still unsealed once the beat has had time to run, and whether the chain holds."""
     from lms import create_app
@@ -319,7 +273,7 @@ def main() -> None:
     began = time.perf_counter()
     tutors = prepare()
     print(f"prepared {len(tutors)} tutors in {time.perf_counter() - began:.1f} s")
-    port = _free_port()
+    port = free_port()
     with tempfile.TemporaryDirectory() as tmp:
         empty_redis()
         began = time.perf_counter()

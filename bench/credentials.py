@@ -197,9 +197,9 @@ async def _round(base: str, paths: list[str], seconds: float) -> float:
 
 
 def endpoint_ratio(ids: list[str]) -> tuple[float, float, float]:
-    from bench.assessment_load import _free_port
+    from bench.common import free_port
 
-    port = _free_port()
+    port = free_port()
     with tempfile.TemporaryDirectory() as tmp:
         server = _serve(port, Path(tmp) / "gunicorn.log")
         try:

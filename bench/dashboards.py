@@ -16,27 +16,21 @@ import statistics
 import sys
 import time
 
-from bench.common import DATABASE_URL, bench_app, ensure_database, fresh_schema
+from bench.common import (
+    DATABASE_URL,
+    bench_app,
+    ensure_database,
+    fresh_schema,
+    has_rows,
+    percentile,
+    signed_in_client,
+    statements_per_page,
+)
 from lms.accounts import services as accounts
 from lms.organisations import people
 
 REQUESTS = int(os.environ.get("BENCH_REQUESTS", 40))
 SMALL_DATABASE_URL = DATABASE_URL + "_small"
-
-
-def _percentile(values: list[float], share: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
-
-
-def _has_data() -> bool:
-    from sqlalchemy import inspect, select
-
-    from lms.insight.models import PipelineRecord
-    from lms.platform.extensions import db
-
-    return (inspect(db.engine).has_table("pipeline_records")
-            and db.session.scalar(select(PipelineRecord.id).limit(1)) is not None)
 
 
 def prepare(url: str, scale, *, reuse: bool) -> tuple[object, dict, str, float | None]:
@@ -57,7 +51,7 @@ def prepare(url: str, scale, *, reuse: bool) -> tuple[object, dict, str, float |
     # Pages never rebuild during the run: the beat keeps records fresh in production.
     app = bench_app(url, DASHBOARD_MAX_AGE_SECONDS=24 * 3600, SERVER_NAME="bench.local")
     with app.app_context():
-        reused = reuse and _has_data()
+        reused = reuse and has_rows("pipeline_records")
         timings, rebuilt = "", None
         if not reused:
             fresh_schema()
@@ -95,44 +89,6 @@ def prepare(url: str, scale, *, reuse: bool) -> tuple[object, dict, str, float |
     return app, pages, about, rebuilt
 
 
-class Statements:
-    """Counts the SQL statements an app's engine runs."""
-
-    def __init__(self, app):
-        from sqlalchemy import event
-
-        from lms.platform.extensions import db
-
-        self.count = 0
-        with app.app_context():
-            event.listen(db.engine, "before_cursor_execute", self._seen)
-
-    def _seen(self, *args) -> None:
-        self.count += 1
-
-
-def _client(app, user_id: int):
-    """A client signed in as ``user_id``. No app context is held around its requests: each
-    request has its own, as in production (a shared one would keep the first user's)."""
-    client = app.test_client()
-    with client.session_transaction() as session:
-        session["_user_id"] = str(user_id)
-        session["_fresh"] = True
-    return client
-
-
-def statements_per_page(app, pages: dict) -> dict[str, int]:
-    counter = Statements(app)
-    counts = {}
-    for name, (user_id, url) in pages.items():
-        client = _client(app, user_id)
-        assert client.get(url).status_code == 200, url
-        counter.count = 0
-        assert client.get(url).status_code == 200, url
-        counts[name] = counter.count
-    return counts
-
-
 def main() -> None:
     from lms.insight.synthetic import Scale
 
@@ -145,7 +101,7 @@ def main() -> None:
     big = statements_per_page(app, pages)
     times: dict[str, list[float]] = {}
     for name, (user_id, url) in pages.items():
-        client = _client(app, user_id)
+        client = signed_in_client(app, user_id)
         times[name] = []
         for _ in range(REQUESTS):
             began = time.perf_counter()
@@ -153,12 +109,12 @@ def main() -> None:
             times[name].append((time.perf_counter() - began) * 1000)
             assert response.status_code == 200, url
         print(f"{name} dashboard {url}: p50 {statistics.median(times[name]):.0f} ms, p95 "
-              f"{_percentile(times[name], 0.95):.0f} ms over {REQUESTS} requests; "
+              f"{percentile(times[name], 0.95):.0f} ms over {REQUESTS} requests; "
               f"{big[name]} SQL statements ({small[name]} over the small dataset)")
     for name, values in times.items():
         print(f"bench: dashboard_{name}_p50 = {statistics.median(values):.0f} ms "
               f"(target <= 300)")
-        print(f"bench: dashboard_{name}_p95 = {_percentile(values, 0.95):.0f} ms "
+        print(f"bench: dashboard_{name}_p95 = {percentile(values, 0.95):.0f} ms "
               f"(target <= 300)")
         print(f"bench: dashboard_{name}_queries = {big[name]} statements (target <= 40)")
     growth = max(big[name] - small[name] for name in pages)

@@ -30,45 +30,35 @@ from __future__ import annotations
 import asyncio
 import os
 import random
-import re
 import signal
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-from bench.common import DATABASE_URL, ENCRYPTION_KEY, SECRET_KEY, bench_app, ensure_database
+from bench.common import (
+    DATABASE_URL,
+    PASSWORD,
+    TOKEN,
+    bench_app,
+    empty_redis,
+    ensure_database,
+    free_port,
+    has_rows,
+    percentile,
+    signed_in_client,
+    start_server,
+    statements_per_page,
+)
 
 URL = os.environ.get("BENCH_TUTORING_DATABASE_URL", DATABASE_URL + "_tutoring")
 SMALL_URL = URL + "_small"
 REQUESTS = int(os.environ.get("BENCH_REQUESTS", 40))
 TUTORS = int(os.environ.get("BENCH_TUTORS", 300))
 SPREAD = float(os.environ.get("BENCH_SPREAD", 10.0))
-REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/13")
-WEB_WORKERS = int(os.environ.get("BENCH_WEB_WORKERS", 4))
-WEB_THREADS = int(os.environ.get("BENCH_WEB_THREADS", 8))
-PASSWORD = "bench tutor password"
-ROOT = Path(__file__).resolve().parents[1]
-TOKEN = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 DASHBOARDS = {"trust": "tutoring.trust_dashboard", "school": "tutoring.school_dashboard"}
 TARGETS = {"trust": 150, "school": 100}
-
-
-def percentile(values: list[float], share: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
-
-
-def _has_data() -> bool:
-    from sqlalchemy import inspect, select
-
-    from lms.platform.extensions import db
-    from lms.tutoring.models import TutoringSession
-
-    return (inspect(db.engine).has_table("tutoring_sessions")
-            and db.session.scalar(select(TutoringSession.id).limit(1)) is not None)
 
 
 def prepare(url: str, scale, *, reuse: bool):
@@ -92,7 +82,7 @@ def prepare(url: str, scale, *, reuse: bool):
     app = bench_app(url, DASHBOARD_MAX_AGE_SECONDS=24 * 3600, SERVER_NAME="bench.local")
     with app.app_context():
         made = ""
-        if not (reuse and _has_data()):
+        if not (reuse and has_rows("tutoring_sessions")):
             fresh_schema()
             began = time.monotonic()
             generate(scale)
@@ -134,45 +124,9 @@ def prepare(url: str, scale, *, reuse: bool):
     return app, pages, about
 
 
-def _client(app, user_id: int):
-    client = app.test_client()
-    with client.session_transaction() as session:
-        session["_user_id"] = str(user_id)
-        session["_fresh"] = True
-    return client
-
-
-def statements_per_page(app, pages: dict) -> dict[str, int]:
-    from sqlalchemy import event
-
-    from lms.platform.extensions import db
-
-    seen = [0]
-
-    def count(*_):
-        seen[0] += 1
-
-    with app.app_context():
-        engine = db.engine
-    event.listen(engine, "before_cursor_execute", count)
-    counts = {}
-    try:
-        for name, (user_id, url) in pages.items():
-            client = _client(app, user_id)
-            response = client.get(url)
-            assert response.status_code == 200, (url, response.status_code)
-            seen[0] = 0
-            assert client.get(url).status_code == 200, url
-            counts[name] = seen[0]
-    finally:
-        event.remove(engine, "before_cursor_execute", count)
-    return counts
-
-
 def dashboards() -> tuple[object, bool]:
     """Time the dashboards and count their statements; the national app, and whether the
     session log page is there."""
-    from bench.dashboards import _percentile
     from lms.insight.synthetic import Scale
 
     reuse = os.environ.get("BENCH_REUSE") == "1"
@@ -188,7 +142,7 @@ def dashboards() -> tuple[object, bool]:
                   f"{endpoint} in the app yet)")
             continue
         user_id, url = pages[name]
-        client = _client(app, user_id)
+        client = signed_in_client(app, user_id)
         times = []
         for _ in range(REQUESTS):
             began = time.perf_counter()
@@ -198,7 +152,7 @@ def dashboards() -> tuple[object, bool]:
         print(f"{name} tutoring dashboard {url}: p50 {statistics.median(times):.0f} ms over "
               f"{REQUESTS} requests; {big[name]} SQL statements ({small[name]} over the small "
               f"dataset)")
-        print(f"bench: tutoring_{name}_dashboard_p95 = {_percentile(times, 0.95):.0f} ms "
+        print(f"bench: tutoring_{name}_dashboard_p95 = {percentile(times, 0.95):.0f} ms "
               f"(target <= {TARGETS[name]})")
         if name == "trust":  # what the first view after the maximum age (or the beat) waits
             app.config["DASHBOARD_MAX_AGE_SECONDS"] = 0
@@ -281,34 +235,6 @@ def tutors_to_log(app, count: int) -> list[dict]:
         db.session.remove()
         db.engine.dispose()
     return tutors
-
-
-def _environment() -> dict[str, str]:
-    return {**os.environ, "LMS_ENV": "development", "SECRET_KEY": SECRET_KEY,
-            "ENCRYPTION_KEY": ENCRYPTION_KEY, "DATABASE_URL": URL,
-            "CELERY_BROKER_URL": REDIS_URL, "REDIS_URL": REDIS_URL, "LOG_LEVEL": "WARNING"}
-
-
-def start_server(port: int, log: Path) -> subprocess.Popen:
-    import urllib.request
-
-    with open(log, "w") as out:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "-w", str(WEB_WORKERS), "-k", "gthread",
-             "--threads", str(WEB_THREADS), "--keep-alive", "75", "--backlog", "2048",
-             "-b", f"127.0.0.1:{port}", "--log-level", "warning", "lms.wsgi:app"],
-            env=_environment(), stdout=out, stderr=subprocess.STDOUT, cwd=ROOT)
-    answered, deadline = 0, time.monotonic() + 60
-    while time.monotonic() < deadline and answered < 10 * WEB_WORKERS:
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=5):
-                answered += 1
-        except OSError:
-            time.sleep(0.2)
-    if answered < 10 * WEB_WORKERS:
-        process.kill()
-        raise RuntimeError(f"gunicorn did not start:\n{log.read_text()[-2000:]}")
-    return process
 
 
 def _form(tutor: dict, token: str) -> dict:
@@ -422,13 +348,11 @@ def totals_drift() -> int:
 
 
 def log_load(app) -> None:
-    from bench.assessment_load import _free_port, empty_redis
-
     tutors = tutors_to_log(app, TUTORS)
-    port = _free_port()
+    port = free_port()
     with tempfile.TemporaryDirectory() as tmp:
         empty_redis()
-        server = start_server(port, Path(tmp) / "gunicorn.log")
+        server = start_server(port, Path(tmp) / "gunicorn.log", URL)
         try:
             began = time.perf_counter()
             results = asyncio.run(run_all(f"http://127.0.0.1:{port}", tutors))

@@ -108,33 +108,6 @@ def _split(total: int, weights: list[float], minimum: int = 0) -> list[int]:
     return counts
 
 
-class _Ids:
-    """Ids handed out before inserting, so related rows can be written in one pass."""
-
-    def __init__(self, tables: list[str]):
-        self.next = {name: (db.session.scalar(text(f"SELECT MAX(id) FROM {name}")) or 0) + 1
-                     for name in tables}
-
-    def take(self, table: str) -> int:
-        value = self.next[table]
-        self.next[table] = value + 1
-        return value
-
-
-def _insert(table_name: str, rows: list[dict]) -> None:
-    bulk.insert_rows(db.metadata.tables[table_name], rows)
-
-
-def _fix_sequences(tables: list[str]) -> None:
-    """Explicit ids leave PostgreSQL's sequences behind; move them past the rows written."""
-    if db.engine.dialect.name != "postgresql":
-        return
-    for name in tables:
-        db.session.execute(text(
-            f"SELECT setval(pg_get_serial_sequence('{name}', 'id'), "
-            f"GREATEST((SELECT MAX(id) FROM {name}), 1))"))
-
-
 TABLES = ["trusts", "clusters", "schools", "school_affiliations", "users", "memberships",
           "nominations", "enrolments", "deadline_extensions", "lesson_progress",
           "formative_results", "attempts", "assessment_adjustments", "status_lists",
@@ -170,7 +143,7 @@ def generate(scale: Scale = Scale(), *, seed: int = 2026, now: datetime | None =
     load_content()
     load_bank()
     db.session.flush()
-    ids = _Ids(TABLES)
+    ids = bulk.Ids(TABLES)
     made: Counter = Counter()
     rows: dict[str, list[dict]] = {name: [] for name in TABLES}
     hashed = password_hash or hash_password(f"synthetic-{seed}-password")
@@ -425,9 +398,9 @@ def generate(scale: Scale = Scale(), *, seed: int = 2026, now: datetime | None =
     entry_schools = [{"entry_id": entry["id"], "school_id": entry.pop("school_id")}
                      for entry in rows["register_entries"]]
     for table in TABLES:
-        _insert(table, rows[table])
-    _insert("register_entry_schools", entry_schools)
-    _fix_sequences(TABLES)
+        bulk.insert_rows(table, rows[table])
+    bulk.insert_rows("register_entry_schools", entry_schools)
+    bulk.fix_sequences(TABLES)
     db.session.flush()
     from credentials.endorsements import status
     from credentials.endorsements.models import StatusList

@@ -13,7 +13,8 @@ import json
 from collections.abc import Sequence
 from datetime import UTC
 
-from sqlalchemy import JSON, Enum, Table, bindparam, insert, update
+from sqlalchemy import JSON, Enum, Table, bindparam, insert, text, update
+from sqlalchemy.dialects import postgresql, sqlite
 
 from lms.platform.extensions import db
 from lms.platform.types import UTCDateTime
@@ -62,8 +63,10 @@ def _copy(table_name: str, table: Table, names: Sequence[str], rows: Sequence[di
             copy.write_row(plain(row))
 
 
-def insert_rows(table: Table, rows: Sequence[dict]) -> None:
-    """Insert ``rows`` (dicts with the same keys) into ``table``."""
+def insert_rows(table: Table | str, rows: Sequence[dict]) -> None:
+    """Insert ``rows`` (dicts with the same keys) into ``table`` (or the table so named)."""
+    if isinstance(table, str):
+        table = db.metadata.tables[table]
     if not rows:
         return
     if _on_postgresql():
@@ -98,3 +101,37 @@ def update_rows(table: Table, rows: Sequence[dict], key: str = "id") -> None:
         f'UPDATE "{table.name}" AS t SET {assignments} FROM "_bulk_{table.name}" AS b '
         f'WHERE t."{key}" = b."{key}"')
     connection.exec_driver_sql(f'DROP TABLE "_bulk_{table.name}"')
+
+
+def upsert(model, rows: Sequence[dict], changes) -> None:
+    """Insert ``rows``, or where a row with the same primary key is there already, set what
+    ``changes(excluded)`` says (``excluded`` holds the values offered), in one statement on
+    PostgreSQL and SQLite alike."""
+    statement = (postgresql.insert if _on_postgresql() else sqlite.insert)(model).values(
+        list(rows))
+    keys = [column.name for column in model.__table__.primary_key.columns]
+    db.session.execute(statement.on_conflict_do_update(index_elements=keys,
+                                                       set_=changes(statement.excluded)))
+
+
+class Ids:
+    """Ids handed out before inserting, so related rows can be written in one pass."""
+
+    def __init__(self, tables: Sequence[str]):
+        self.next = {name: (db.session.scalar(text(f"SELECT MAX(id) FROM {name}")) or 0) + 1
+                     for name in tables}
+
+    def take(self, table: str) -> int:
+        value = self.next[table]
+        self.next[table] = value + 1
+        return value
+
+
+def fix_sequences(tables: Sequence[str]) -> None:
+    """Explicit ids leave PostgreSQL's sequences behind; move them past the rows written."""
+    if not _on_postgresql():
+        return
+    for name in tables:
+        db.session.execute(text(
+            f"SELECT setval(pg_get_serial_sequence('{name}', 'id'), "
+            f"GREATEST((SELECT MAX(id) FROM {name}), 1))"))

@@ -58,17 +58,23 @@ def this_term(today: date | None = None) -> Period:
     return Period(start, today)
 
 
-def check_period(start: date, end: date) -> Period:
-    """A period of days in order, from 2000 on, at most two years long; the end may be in
-    the future (a whole term), but the figures count nothing after today."""
+def check_period(start: date, end: date, today: date | None = None, *,
+                 past_only: bool = False) -> Period:
+    """A period of days in order, from 2000 on, at most two years long. The end may be in
+    the future (a whole term; the figures count nothing after today) unless ``past_only``
+    (figures of sessions that were due to happen)."""
+    today = today or clock.today()
     if start < EARLIEST:
-        raise DomainError("The start date must be in 2000 or later", "start")
+        raise DomainError("The start date must be on or after 1 January 2000", "start")
+    if start > today:
+        raise DomainError("The start date must be today or in the past", "start")
+    if past_only and end > today:
+        raise DomainError("The end date must be today or in the past: the figures count "
+                          "sessions that were due to happen", "end")
     if end < start:
         raise DomainError("The end date must be the same as or after the start date", "end")
     if (end - start).days + 1 > MAX_PERIOD_DAYS:
         raise DomainError("The period must be 2 years or shorter", "end")
-    if start > clock.today():
-        raise DomainError("The start date must be today or in the past", "start")
     return Period(start, end)
 
 

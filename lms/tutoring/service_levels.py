@@ -23,15 +23,15 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date
 
 from sqlalchemy import ColumnElement, and_, func, or_, select
 
 from credentials.register.models import ProviderAccess
 from lms.accounts.models import User
 from lms.organisations.models import Provider, School
-from lms.platform.errors import DomainError
 from lms.platform.extensions import db
+from lms.tutoring import periods
 from lms.tutoring.clearance import cleared_pairs
 from lms.tutoring.costs import group_costs
 from lms.tutoring.models import (
@@ -44,6 +44,7 @@ from lms.tutoring.models import (
     TutoringGroup,
     TutoringSession,
 )
+from lms.tutoring.periods import this_term
 
 #: The provider's events, in the order the pages show them.
 EVENTS = ("no_show", "short_notice", "late_start", "cover", "late_report")
@@ -58,11 +59,6 @@ EVENT_LABELS = {
 
 #: The reasons that put a cancellation on the provider's side.
 PROVIDER_SIDE_REASONS = (CancelReason.TUTOR_ABSENT, CancelReason.OTHER)
-
-EARLIEST = date(2000, 1, 1)
-#: The longest period the page covers, in days (about two years).
-MAX_PERIOD_DAYS = 731
-
 
 # --- the rules, once, as SQL ----------------------------------------------------------------
 
@@ -104,37 +100,18 @@ def session_events(session: TutoringSession) -> frozenset[str]:
 
 
 def term_so_far(today: date) -> tuple[date, date]:
-    """The current school term up to today (autumn from 1 September, spring from 1 January,
-    summer from 1 April, as the cost rule counts terms): the period shown by default."""
-    if today.month >= 9:
-        return date(today.year, 9, 1), today
-    if today.month <= 3:
-        return date(today.year, 1, 1), today
-    return date(today.year, 4, 1), today
+    """The current school term up to today: the period shown by default."""
+    period = this_term(today)
+    return period.start, period.end
 
 
 def check_period(start: date, end: date, today: date) -> None:
-    """A period covers days that have happened, in order, at most two years of them."""
-    if start < EARLIEST:
-        raise DomainError("The start date must be on or after 1 January 2000", "start")
-    if start > today:
-        raise DomainError("The start date must be today or in the past", "start")
-    if end > today:
-        raise DomainError("The end date must be today or in the past: the figures count "
-                          "sessions that were due to happen", "end")
-    if end < start:
-        raise DomainError("The end date must be the same as or after the start date", "end")
-    if (end - start).days >= MAX_PERIOD_DAYS:
-        raise DomainError("The period must be 2 years or shorter", "end")
+    """A period of days that have happened, in order, at most two years of them."""
+    periods.check_period(start, end, today, past_only=True)
 
 
-def weekly_slots(weekday: int, first: date, last: date) -> int:
-    """How many times a weekly slot on ``weekday`` (Monday 0) falls from ``first`` to
-    ``last``, both included."""
-    if last < first:
-        return 0
-    opening = first + timedelta(days=(weekday - first.weekday()) % 7)
-    return 0 if opening > last else (last - opening).days // 7 + 1
+#: How many times a weekly slot falls from one day to another, both included.
+weekly_slots = periods.planned_sessions
 
 
 # --- per-provider figures -------------------------------------------------------------------

@@ -17,7 +17,7 @@ from lms.platform import clock
 from lms.platform.clock import LONDON
 from lms.platform.errors import DomainError
 from lms.platform.extensions import db
-from lms.tutoring import states, totals
+from lms.tutoring import totals
 from lms.tutoring.clearance import clearance
 from lms.tutoring.models import (
     AbsenceReason,
@@ -211,7 +211,6 @@ def log_session(group: TutoringGroup, log: SessionLog, *, actor: User | None,
     db.session.add(session)
     db.session.flush()
     totals.record(session)
-    states.refresh_group(group.id)
     audit.record("tutoring.session_logged", session, actor=actor, changes={
         "held_on": (None, log.held_on), "status": (None, values["status"].value),
         "minutes_delivered": (None, values["minutes_delivered"]),
@@ -264,7 +263,6 @@ def edit_session(session: TutoringSession, log: SessionLog, *, actor: User | Non
     session.edited_at = clock.now()
     db.session.flush()
     totals.record(session, contributed)
-    states.refresh_group(group.id)
     audit.record("tutoring.session_changed", session, actor=actor, changes=changes,
                  reason=reason or None)
     return session

@@ -16,9 +16,8 @@ from datetime import date, datetime, timedelta
 
 from flask import current_app
 from sqlalchemy import select
-from sqlalchemy.dialects import postgresql, sqlite
 
-from lms.platform import clock
+from lms.platform import bulk, clock
 from lms.platform.extensions import db
 from lms.tutoring.action_list import ActionItem, ActionList, action_lists
 from lms.tutoring.figures import Coverage, Period, Row, TutoringFigures, Week, tutoring_figures
@@ -97,14 +96,11 @@ def _work_out(coverage: Coverage, period: Period) -> Snapshot:
 
 
 def _keep(key: str, coverage: Coverage, snapshot: Snapshot, viewed_at: datetime) -> None:
-    dialect = db.session.get_bind().dialect.name
-    values = {"key": key, "trust_id": coverage.trust_id, "body": _dump(snapshot),
-              "computed_at": snapshot.computed_at, "viewed_at": viewed_at}
-    statement = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(
-        DashboardSnapshot).values(**values)
-    db.session.execute(statement.on_conflict_do_update(
-        index_elements=["key"], set_={name: statement.excluded[name] for name in values
-                                      if name != "key"}))
+    bulk.upsert(DashboardSnapshot, [{"key": key, "trust_id": coverage.trust_id,
+                                     "body": _dump(snapshot), "computed_at": snapshot.computed_at,
+                                     "viewed_at": viewed_at}],
+                lambda offered: {name: offered[name] for name in ("body", "computed_at",
+                                                                  "viewed_at")})
 
 
 def dashboard(coverage: Coverage, period: Period) -> Snapshot:

@@ -16,10 +16,9 @@ from __future__ import annotations
 
 import random
 from collections import Counter
-from collections.abc import Iterable
 from datetime import date, datetime, time, timedelta
 
-from sqlalchemy import select, text
+from sqlalchemy import select
 
 from credentials.register.models import RegisterEntry, RegisterStatus, register_entry_schools
 from lms.platform import bulk
@@ -59,30 +58,6 @@ ABSENCE_W = [40, 20, 8, 20, 7, 5]
 CANCELS = ["tutor_absent", "school_event", "other"]
 ENGAGEMENT = [None, 1, 2, 3, 4, 5]
 ENGAGEMENT_W = [8, 2, 8, 25, 37, 20]
-
-
-class _Ids:
-    def __init__(self, tables: Iterable[str]):
-        self.next = {name: (db.session.scalar(text(f"SELECT MAX(id) FROM {name}")) or 0) + 1
-                     for name in tables}
-
-    def take(self, table: str) -> int:
-        value = self.next[table]
-        self.next[table] = value + 1
-        return value
-
-
-def _insert(table: str, rows: list[dict]) -> None:
-    bulk.insert_rows(db.metadata.tables[table], rows)
-
-
-def _fix_sequences() -> None:
-    if db.engine.dialect.name != "postgresql":
-        return
-    for name in TABLES:
-        db.session.execute(text(
-            f"SELECT setval(pg_get_serial_sequence('{name}', 'id'), "
-            f"GREATEST((SELECT MAX(id) FROM {name}), 1))"))
 
 
 def _holiday(day: date) -> bool:
@@ -149,11 +124,11 @@ def generate_tutoring(schools_of: dict[int, list[tuple[int, str]]], *, pupils: i
     tutors = _tutors(list(schools_of))
     if not tutors or pupils <= 0:
         return made
-    ids = _Ids(TABLES)
+    ids = bulk.Ids(TABLES)
 
     providers = [{"id": ids.take("providers"), "name": f"Synthetic provider {n:02d} {seed}",
                   "created_at": now - timedelta(days=800)} for n in range(1, PROVIDERS + 1)]
-    _insert("providers", providers)
+    bulk.insert_rows("providers", providers)
     made["providers"] = len(providers)
 
     programmes: dict[int, list[dict]] = {}
@@ -174,7 +149,7 @@ def generate_tutoring(schools_of: dict[int, list[tuple[int, str]]], *, pupils: i
                    "created_at": now - timedelta(days=500), "superseded_at": None}
             rows.append(row)
             programmes[trust_id].append({**row, "sizes": sizes, "share": share})
-    _insert("tutoring_programmes", rows)
+    bulk.insert_rows("tutoring_programmes", rows)
     made["tutoring_programmes"] = len(rows)
 
     # Pupils, in the schools with a tutor, more in the larger secondaries.
@@ -199,7 +174,7 @@ def generate_tutoring(schools_of: dict[int, list[tuple[int, str]]], *, pupils: i
                 "created_at": now - timedelta(days=rng.randint(30, 500)), "erased_at": None})
             school_pupils.append((pupil_id, year))
         plans.append((trust_id, school_id, school_pupils))
-    _insert("pupils", pupil_rows)
+    bulk.insert_rows("pupils", pupil_rows)
     made["pupils"] = len(pupil_rows)
     del pupil_rows
 
@@ -274,18 +249,19 @@ def generate_tutoring(schools_of: dict[int, list[tuple[int, str]]], *, pupils: i
                 "progress_updated_at": datetime.combine(max(days[0], current_on), time(16),
                                                         tzinfo=LONDON) if has_base else None})
         runs.append((group_rows[-1], programme, group_places, days, attendance))
-    _insert("tutoring_groups", group_rows)
-    _insert("group_pupils", places)
+    bulk.insert_rows("tutoring_groups", group_rows)
+    bulk.insert_rows("group_pupils", places)
     made["tutoring_groups"], made["group_pupils"] = len(group_rows), len(places)
     del places
     _sessions(rng, ids, runs, on, made)
-    _fix_sequences()
+    bulk.fix_sequences(TABLES)
     db.session.flush()
     totals.rebuild(schools_of, now=now)  # the sessions went in without their totals
     return made
 
 
-def _sessions(rng: random.Random, ids: _Ids, runs: list, on: date, made: Counter) -> None:
+def _sessions(rng: random.Random, ids: bulk.Ids, runs: list, on: date, made: Counter
+              ) -> None:
     """Each group's weekly sessions and their attendance, written a chunk at a time."""
     session_rows: list[dict] = []
     marks: list[dict] = []
@@ -344,8 +320,8 @@ def _sessions(rng: random.Random, ids: _Ids, runs: list, on: date, made: Counter
 
 
 def _flush(session_rows: list[dict], marks: list[dict], made: Counter) -> None:
-    _insert("tutoring_sessions", session_rows)
-    _insert("session_attendance", marks)
+    bulk.insert_rows("tutoring_sessions", session_rows)
+    bulk.insert_rows("session_attendance", marks)
     made["tutoring_sessions"] += len(session_rows)
     made["session_attendance"] += len(marks)
     session_rows.clear()

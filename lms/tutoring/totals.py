@@ -10,7 +10,8 @@ contributes (and takes away what it contributed before a change) to three tables
 - per school per day: delivered sessions with marks, their marks, attendance and minutes.
 
 The additions are single upserts (``x = x + change``), so tutors logging at once never lose
-each other's sessions. ``rebuild`` works a trust's totals out again from its sessions (the
+each other's sessions; the same call works out the group's state again (``states``), so a
+session's writer has one thing to call. ``rebuild`` works a trust's totals out again from its sessions (the
 nightly beat, and after sessions arrive in bulk) and records when: a trust never rebuilt has
 no trustworthy totals, and its figures are added up from the marks instead (``built``).
 """
@@ -22,10 +23,10 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from sqlalchemy import Integer, cast, delete, func, insert, select, text
-from sqlalchemy.dialects import postgresql, sqlite
 
-from lms.platform import clock
+from lms.platform import bulk, clock
 from lms.platform.extensions import db
+from lms.tutoring import states
 from lms.tutoring.costs import term_number_of
 from lms.tutoring.models import (
     Attendance,
@@ -89,8 +90,9 @@ def _added(first: dict, second: dict) -> dict:
 
 def record(session: TutoringSession, before: Contribution | None = None) -> None:
     """Add a session just logged (or changed: ``before`` is what it contributed until now)
-    to its totals, in the caller's transaction."""
+    to its totals, and work its group's state out again, in the caller's transaction."""
     _apply(contribution(session), before)
+    states.refresh_group(session.group_id)
 
 
 def withdraw(session: TutoringSession) -> None:
@@ -122,14 +124,10 @@ def _apply(after: Contribution | None, before: Contribution | None) -> None:
 
 def _add(model, rows: list[dict]) -> None:
     """Insert rows, or add their amounts to the rows already there."""
-    dialect = db.session.get_bind().dialect.name
-    statement = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(model)
-    statement = statement.values(rows)
-    keys = [column.name for column in model.__table__.primary_key.columns]
+    keys = {column.name for column in model.__table__.primary_key.columns}
     amounts = [name for name in rows[0] if name not in keys and not name.endswith("_id")]
-    db.session.execute(statement.on_conflict_do_update(
-        index_elements=keys,
-        set_={name: getattr(model, name) + statement.excluded[name] for name in amounts}))
+    bulk.upsert(model, rows, lambda offered: {
+        name: getattr(model, name) + offered[name] for name in amounts})
 
 
 # --- rebuilding ----------------------------------------------------------------------------
@@ -146,10 +144,6 @@ def _lock() -> None:
 def rebuild(trust_ids: Iterable[int], *, now: datetime | None = None) -> None:
     """Work these trusts' totals out again from their sessions and marks, in the caller's
     transaction, and record that they were."""
-    try:
-        from lms.tutoring import states
-    except ImportError:  # pragma: no cover
-        states = None
     trusts = sorted(set(trust_ids))
     if not trusts:
         return
@@ -192,8 +186,7 @@ def rebuild(trust_ids: Iterable[int], *, now: datetime | None = None) -> None:
         .where(*delivered)
         .group_by(TutoringSession.school_id, TutoringSession.held_on,
                   TutoringSession.trust_id)))
-    if states is not None:
-        states.rebuild(trusts)
+    states.rebuild(trusts)
     built_at = now or clock.now()
     db.session.execute(insert(TutoringTotalsBuild),
                        [{"trust_id": trust, "built_at": built_at} for trust in trusts])
