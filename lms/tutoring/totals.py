@@ -11,9 +11,10 @@ contributes (and takes away what it contributed before a change) to three tables
 
 The additions are single upserts (``x = x + change``), so tutors logging at once never lose
 each other's sessions; the same call works out the group's state again (``states``), so a
-session's writer has one thing to call. ``rebuild`` works a trust's totals out again from its sessions (the
-nightly beat, and after sessions arrive in bulk) and records when: a trust never rebuilt has
-no trustworthy totals, and its figures are added up from the marks instead (``built``).
+session's writer has one thing to call. ``rebuild`` works a trust's totals out again from its
+sessions (the nightly beat, and after sessions arrive in bulk) and records when: a trust
+never rebuilt has no trustworthy totals, and its figures are added up from the marks instead
+(``built``).
 """
 
 from __future__ import annotations
