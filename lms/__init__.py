@@ -87,6 +87,8 @@ def create_app(config: dict | None = None) -> Flask:
     import lms.programme.policies  # noqa: F401
     import lms.programme.tasks  # noqa: F401
     import lms.programme.views  # noqa: F401
+    import lms.safeguarding.tasks  # noqa: F401
+    import lms.safeguarding.views  # noqa: F401
     import lms.tutoring.api  # noqa: F401
     import lms.tutoring.dashboard_views  # noqa: F401
     import lms.tutoring.policies  # noqa: F401
@@ -103,6 +105,7 @@ def create_app(config: dict | None = None) -> Flask:
     from credentials.providers.api import api_bp
     from lms import events
     from lms.cli import register_cli
+    from lms.safeguarding import bp as safeguarding_bp
     from lms.tutoring import bp as tutoring_bp
 
     events.connect_subscribers()
@@ -112,6 +115,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(credentials_bp)
     app.register_blueprint(api_bp)
     app.register_blueprint(tutoring_bp)
+    app.register_blueprint(safeguarding_bp)
     app.cli.add_command(credentials_cli)
     register_cli(app)
     app.cli.add_command(courses_cli)

@@ -15,7 +15,9 @@ from credentials.endorsements.events import endorsement_issued, endorsement_stat
 from credentials.register import subscribers as register
 from lms.organisations.events import trust_created
 from lms.programme.events import enrolment_opened
+from lms.safeguarding import subscribers as safeguarding
 from lms.tutoring import subscribers as tutoring
+from lms.tutoring.events import session_logged
 
 #: (signal, subscriber) pairs: who listens to what.
 SUBSCRIPTIONS = (
@@ -24,6 +26,7 @@ SUBSCRIPTIONS = (
     (endorsement_issued, register.list_endorsed_tutor),
     (endorsement_status_changed, register.derive_entries_again),
     (trust_created, tutoring.keep_totals_from_the_start),
+    (session_logged, safeguarding.stop_session_raised_from),
 )
 
 

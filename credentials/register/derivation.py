@@ -87,6 +87,8 @@ class Facts(NamedTuple):
     training_due_on: date | None = None
     removed_on: date | None = None
     removed_reason: str | None = None
+    #: The day the tutor was suspended pending review, while they are.
+    held_on: date | None = None
 
 
 @dataclass(frozen=True)
@@ -105,8 +107,9 @@ def _day(value: date) -> str:
 def derive(facts: Facts, on: date) -> Derived:
     """Approved only while the endorsement is valid, a DBS check covering regulated work with
     children is current under the trust's policy, and safeguarding training is in date.
-    Otherwise pending (something missing: what), suspended (something lapsed or suspended:
-    which, since when), or removed (a person removed the tutor)."""
+    Otherwise pending (something missing: what), suspended (something lapsed or suspended, or
+    the tutor suspended pending review: which, since when), or removed (a person removed the
+    tutor)."""
     if facts.removed_on is not None:
         return Derived(RegisterStatus.REMOVED,
                        [f"Removed on {_day(facts.removed_on)}: {facts.removed_reason}"],
@@ -114,6 +117,8 @@ def derive(facts: Facts, on: date) -> Derived:
     missing: list[str] = []
     lapsed: list[tuple[date, str]] = []
     dues: list[date] = []
+    if facts.held_on is not None:
+        lapsed.append((facts.held_on, "Suspended pending review"))
 
     endorsement = facts.endorsement
     if endorsement is not None and endorsement.status in (EndorsementStatus.ACTIVE,
@@ -219,15 +224,16 @@ def _read(statement):
     return db.session.connection().execute(statement)
 
 
-def load_facts(entries: list[tuple[int, int, int, datetime | None, str | None]],
+def load_facts(entries: list[tuple[int, int, int, datetime | None, str | None,
+                                   datetime | None]],
                users: Select | None = None) -> dict[int, Facts]:
-    """Facts for each ``(entry id, trust id, user id, removed at, removed reason)``, read with a
-    few queries however many entries there are. ``users``, a query of the entries' user ids,
-    reads a whole register faster than the ids listed."""
-    trusts = {trust_id for _, trust_id, _, _, _ in entries}
+    """Facts for each ``(entry id, trust id, user id, removed at, removed reason, held at)``,
+    read with a few queries however many entries there are. ``users``, a query of the
+    entries' user ids, reads a whole register faster than the ids listed."""
+    trusts = {entry[1] for entry in entries}
     policies = register_policies(trusts)
     if users is None:
-        ids = sorted({user_id for _, _, user_id, _, _ in entries})
+        ids = sorted({entry[2] for entry in entries})
         among = [lambda column, chunk=chunk: column.in_(chunk) for chunk in _chunks(ids)]
     else:
         among = [lambda column: column.in_(users)]
@@ -271,7 +277,7 @@ def load_facts(entries: list[tuple[int, int, int, datetime | None, str | None]],
             status, today(valid_until), today(changed_at) if changed_at else None)
 
     facts = {}
-    for entry_id, trust_id, user_id, removed_at, removed_reason in entries:
+    for entry_id, trust_id, user_id, removed_at, removed_reason, held_at in entries:
         policy = policies[trust_id]
         check = dbs.get((trust_id, user_id))
         dbs_fact = None
@@ -292,7 +298,8 @@ def load_facts(entries: list[tuple[int, int, int, datetime | None, str | None]],
         facts[entry_id] = Facts(
             endorsements.get(user_id), dbs_fact,
             add_months(trained, policy.training_months) if trained else None,
-            today(removed_at) if removed_at else None, removed_reason)
+            today(removed_at) if removed_at else None, removed_reason,
+            today(held_at) if held_at else None)
     return facts
 
 
@@ -319,7 +326,8 @@ def refresh_register(*, trust_id: int | None = None, user_id: int | None = None,
     # The reasons as stored text: parsing a whole register's would cost more than deriving it.
     query = select(RegisterEntry.id, RegisterEntry.trust_id, RegisterEntry.user_id,
                    RegisterEntry.removed_at, RegisterEntry.removed_reason,
-                   RegisterEntry.status, cast(RegisterEntry.reasons, Text).label("reasons"),
+                   RegisterEntry.held_at, RegisterEntry.status,
+                   cast(RegisterEntry.reasons, Text).label("reasons"),
                    RegisterEntry.next_due_on, RegisterEntry.dbs_due_on,
                    RegisterEntry.training_due_on)
     if trust_id is not None:
@@ -328,8 +336,8 @@ def refresh_register(*, trust_id: int | None = None, user_id: int | None = None,
         query = query.where(RegisterEntry.user_id == user_id)
     rows = _read(query).all()
     users = query.with_only_columns(RegisterEntry.user_id) if user_id is None else None
-    facts = load_facts([(r.id, r.trust_id, r.user_id, r.removed_at, r.removed_reason)
-                        for r in rows], users)
+    facts = load_facts([(r.id, r.trust_id, r.user_id, r.removed_at, r.removed_reason,
+                         r.held_at) for r in rows], users)
     changes, updates = [], []
     for row in rows:
         fact = facts[row.id]

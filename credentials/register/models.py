@@ -246,6 +246,10 @@ class RegisterEntry(db.Model):
     removed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     removed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     removed_reason: Mapped[str | None] = mapped_column(Text)
+    #: Set while the tutor is suspended pending the review of an allegation: a person's
+    #: decision, like removal, and ended only by reinstatement or removal.
+    held_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    held_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
 
     user: Mapped[User] = relationship(foreign_keys=[user_id])
     trust: Mapped[Trust] = relationship()

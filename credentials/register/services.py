@@ -295,9 +295,45 @@ def remove_from_register(entry: RegisterEntry, *, reason: str, actor=None) -> Re
     entry.removed_at = clock.now()
     entry.removed_by_id = getattr(actor, "id", None)
     entry.removed_reason = reason
+    entry.held_at = entry.held_by_id = None
     db.session.flush()
     audit.record("register_entry.removed", entry, actor=actor, trust_id=entry.trust_id,
                  reason=reason, changes={"removed": (False, True)})
+    refresh_register(trust_id=entry.trust_id, user_id=entry.user_id)
+    return entry
+
+
+def suspend_pending_review(entry: RegisterEntry, *, reason: str, actor=None) -> RegisterEntry:
+    """Suspend a tutor while an allegation about them is reviewed: not cleared anywhere on the
+    register (their groups pause, verifiers see them not cleared) until reinstated or
+    removed."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise DomainError("Give a reason for the suspension", field="reason")
+    if entry.removed_at is not None:
+        raise DomainError("This tutor has been removed from the register.")
+    if entry.held_at is not None:
+        raise DomainError("This tutor is already suspended pending review.")
+    entry.held_at = clock.now()
+    entry.held_by_id = getattr(actor, "id", None)
+    db.session.flush()
+    audit.record("register_entry.suspended_pending_review", entry, actor=actor,
+                 trust_id=entry.trust_id, reason=reason, changes={"held": (False, True)})
+    refresh_register(trust_id=entry.trust_id, user_id=entry.user_id)
+    return entry
+
+
+def reinstate_after_review(entry: RegisterEntry, *, reason: str, actor=None) -> RegisterEntry:
+    """End a suspension pending review: the entry's status is derived from the facts again."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise DomainError("Give a reason for reinstating the tutor", field="reason")
+    if entry.held_at is None:
+        raise DomainError("This tutor is not suspended pending review.")
+    entry.held_at = entry.held_by_id = None
+    db.session.flush()
+    audit.record("register_entry.reinstated_after_review", entry, actor=actor,
+                 trust_id=entry.trust_id, reason=reason, changes={"held": (True, False)})
     refresh_register(trust_id=entry.trust_id, user_id=entry.user_id)
     return entry
 

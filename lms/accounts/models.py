@@ -75,8 +75,9 @@ class User(UserMixin, db.Model):
 
 
 #: Roles that must sign in with a second factor: they see or change every school of a trust
-#: (or the platform).
-TWO_FACTOR_ROLES = (Role.CENTRAL_TEAM, Role.PROGRAMME_ADMIN, Role.TRUSTEE)
+#: (or the platform), or open safeguarding concerns.
+TWO_FACTOR_ROLES = (Role.CENTRAL_TEAM, Role.PROGRAMME_ADMIN, Role.TRUSTEE, Role.DSL,
+                    Role.DEPUTY_DSL, Role.TRUST_SAFEGUARDING_LEAD)
 
 
 class RecoveryCode(db.Model):

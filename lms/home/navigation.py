@@ -44,6 +44,7 @@ def navigation() -> list[tuple[str, str]]:
     items += [("Tutoring" if len(tutoring) == 1 else f"Tutoring at {school.name}",
                url_for("tutoring.school_tutoring", school_id=school_id))
               for school_id, school in tutoring.items()]
+    items += _safeguarding_links()
     items += [("Account", url_for("lms.account"))]
     seen: set[str] = set()
     unique = []
@@ -52,6 +53,23 @@ def navigation() -> list[tuple[str, str]]:
             seen.add(href)
             unique.append((label, href))
     return unique
+
+
+def _safeguarding_links() -> list[tuple[str, str]]:
+    """The concerns list for those concerns are for, and each trust's safeguarding figures for
+    its central team, trustees and safeguarding lead."""
+    from flask import url_for
+
+    from lms.safeguarding.policies import TRUST_COUNT_ROLES, may_receive_alerts
+
+    items = []
+    if may_receive_alerts(current_user):
+        items.append(("Safeguarding concerns", url_for("safeguarding.inbox")))
+    for membership in current_user.memberships:
+        if membership.role in TRUST_COUNT_ROLES and membership.trust_id:
+            items.append(("Safeguarding", url_for("safeguarding.trust_safeguarding",
+                                                  trust_id=membership.trust_id)))
+    return items
 
 
 def _dashboard_links() -> list[tuple[str, str]]:
@@ -75,7 +93,18 @@ def _dashboard_links() -> list[tuple[str, str]]:
 
 
 
+def _may_raise_concern() -> bool:
+    from flask import has_request_context
+
+    if not has_request_context() or not current_user.is_authenticated:
+        return False
+    from lms.safeguarding.policies import may_raise
+
+    return may_raise(current_user)
+
+
 def init_app(app) -> None:
     @app.context_processor
     def _template_globals():
-        return {"Role": Role, "nav_items": navigation(), "training_window": training_window()}
+        return {"Role": Role, "nav_items": navigation(), "training_window": training_window(),
+                "may_raise_concern": _may_raise_concern()}

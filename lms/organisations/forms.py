@@ -57,6 +57,9 @@ STAFF_ROLE_CHOICES = [
     (Role.CENTRAL_TEAM.value, Role.CENTRAL_TEAM.label),
     (Role.CLUSTER_LEAD.value, Role.CLUSTER_LEAD.label),
     (Role.TRUSTEE.value, Role.TRUSTEE.label),
+    (Role.DSL.value, Role.DSL.label),
+    (Role.DEPUTY_DSL.value, Role.DEPUTY_DSL.label),
+    (Role.TRUST_SAFEGUARDING_LEAD.value, Role.TRUST_SAFEGUARDING_LEAD.label),
 ]
 
 
@@ -66,8 +69,8 @@ class InviteStaffForm(Form):
     email = EmailField("Email address", validators=[DataRequired("Enter their email address")])
     role = SelectField("Role", choices=STAFF_ROLE_CHOICES,
                        validators=[DataRequired("Choose a role")])
-    school_id = SelectField("School (for a school leader or tutoring lead)", choices=[],
-                            validators=[Optional()])
+    school_id = SelectField("School (for a school leader, tutoring lead, DSL or deputy)",
+                            choices=[], validators=[Optional()])
     cluster_id = SelectField("Cluster (for a cluster lead)", choices=[], validators=[Optional()])
 
 

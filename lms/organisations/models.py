@@ -124,11 +124,13 @@ class Membership(db.Model):
         CheckConstraint(
             "(role = 'programme_admin' AND trust_id IS NULL AND cluster_id IS NULL"
             " AND school_id IS NULL AND provider_id IS NULL)"
-            " OR (role IN ('central_team', 'trustee') AND trust_id IS NOT NULL"
+            " OR (role IN ('central_team', 'trustee', 'trust_safeguarding_lead')"
+            " AND trust_id IS NOT NULL"
             " AND cluster_id IS NULL AND school_id IS NULL AND provider_id IS NULL)"
             " OR (role = 'cluster_lead' AND trust_id IS NOT NULL AND cluster_id IS NOT NULL"
             " AND school_id IS NULL AND provider_id IS NULL)"
-            " OR (role IN ('school_leader', 'tutoring_lead', 'tutor') AND trust_id IS NOT NULL"
+            " OR (role IN ('school_leader', 'tutoring_lead', 'tutor', 'dsl', 'deputy_dsl')"
+            " AND trust_id IS NOT NULL"
             " AND school_id IS NOT NULL AND cluster_id IS NULL AND provider_id IS NULL)"
             " OR (role = 'provider' AND provider_id IS NOT NULL AND trust_id IS NULL"
             " AND cluster_id IS NULL AND school_id IS NULL)",

@@ -215,6 +215,12 @@ def build_config(instance_path: Path, overrides: dict | None = None) -> dict:
                                             "schedule": crontab(hour=3, minute=7)},
                 "refresh-tutoring-dashboards": {"task": "tutoring.tasks.refresh_dashboards",
                                                 "schedule": 60},
+                # Unacknowledged concerns escalate within a minute of their threshold.
+                "escalate-safeguarding-concerns": {
+                    "task": "safeguarding.tasks.escalate_overdue", "schedule": 60},
+                "purge-recorded-safeguarding-accounts": {
+                    "task": "safeguarding.tasks.purge_recorded_accounts",
+                    "schedule": crontab(hour=2, minute=47)},
             },
         },
         "MAIL_SERVER": os.environ.get("MAIL_SERVER") or None,

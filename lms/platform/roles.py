@@ -15,6 +15,12 @@ class Role(enum.StrEnum):
     TRUSTEE = "trustee"
     PROVIDER = "provider"
     PROGRAMME_ADMIN = "programme_admin"
+    #: A school's designated safeguarding lead, and their deputies (a school may have several).
+    DSL = "dsl"
+    DEPUTY_DSL = "deputy_dsl"
+    #: The trust's lead for safeguarding: every school's concerns, and those of schools with
+    #: no DSL.
+    TRUST_SAFEGUARDING_LEAD = "trust_safeguarding_lead"
 
     @property
     def label(self) -> str:
@@ -35,6 +41,9 @@ ROLE_LABELS = {
     Role.TRUSTEE: "Trustee / auditor",
     Role.PROVIDER: "Tutoring provider",
     Role.PROGRAMME_ADMIN: "Programme admin",
+    Role.DSL: "Designated safeguarding lead",
+    Role.DEPUTY_DSL: "Deputy designated safeguarding lead",
+    Role.TRUST_SAFEGUARDING_LEAD: "Trust safeguarding lead",
 }
 
 ROLE_SCOPES = {
@@ -46,4 +55,7 @@ ROLE_SCOPES = {
     Role.TRUSTEE: "trust",
     Role.PROVIDER: "provider",
     Role.PROGRAMME_ADMIN: "platform",
+    Role.DSL: "school",
+    Role.DEPUTY_DSL: "school",
+    Role.TRUST_SAFEGUARDING_LEAD: "trust",
 }

@@ -386,6 +386,9 @@ class TutoringSession(db.Model):
     logged_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     logged_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=clock.now)
     edited_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    #: When a safeguarding concern raised from this session stopped it (nothing more about
+    #: the concern is kept here).
+    stopped_for_safeguarding_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     group: Mapped[TutoringGroup] = relationship()
     tutor: Mapped[User] = relationship(foreign_keys=[tutor_id])

@@ -19,6 +19,7 @@ from lms.platform.errors import DomainError
 from lms.platform.extensions import db
 from lms.tutoring import totals
 from lms.tutoring.clearance import clearance
+from lms.tutoring.events import session_logged
 from lms.tutoring.models import (
     AbsenceReason,
     Attendance,
@@ -215,6 +216,17 @@ def log_session(group: TutoringGroup, log: SessionLog, *, actor: User | None,
         "held_on": (None, log.held_on), "status": (None, values["status"].value),
         "minutes_delivered": (None, values["minutes_delivered"]),
         "present": (None, sum(r.status != Attendance.ABSENT for r in rows))})
+    session_logged.send(session)
+    return session
+
+
+def stop_for_safeguarding(session: TutoringSession, *, actor: User | None) -> TutoringSession:
+    """Mark a session stopped because a safeguarding concern was raised from it."""
+    if session.stopped_for_safeguarding_at is None:
+        session.stopped_for_safeguarding_at = clock.now()
+        db.session.flush()
+        audit.record("tutoring.session_stopped_for_safeguarding", session, actor=actor,
+                     changes={"stopped_for_safeguarding": (False, True)})
     return session
 
 
