@@ -98,8 +98,8 @@ def set_settings(trust_id: int, *, first: int, second: int, purge_days: int,
     changes = audit.diff(found, first_escalation_minutes=first,
                          second_escalation_minutes=second, purge_days=purge_days)
     found.updated_by_id, found.updated_at = actor.id, clock.now()
-    audit.record("safeguarding.settings_changed", found, actor=actor, trust_id=trust_id,
-                 changes=changes)
+    audit.record("safeguarding.settings_changed", audit.Ref("Trust", trust_id, trust_id),
+                 actor=actor, trust_id=trust_id, changes=changes)
     return found
 
 
