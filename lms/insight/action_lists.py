@@ -203,7 +203,22 @@ def action_lists(scope: Scope, filters: Filters, now: datetime | None = None,
                                "credentials.person_records",
                                {"trust_id": row.trust_id, "user_id": row.user_id}), limit,
         compliance.statuses.get("suspended", 0) if compliance is not None else None))
+    if scope.trust_ids is not None and len(scope.trust_ids) == 1 and scope.school_ids is None:
+        lists.append(_schools_without_dsl(next(iter(scope.trust_ids)), limit))
     return lists
+
+
+def _schools_without_dsl(trust_id: int, limit: int) -> ActionList:
+    """Schools tutoring with no DSL or deputy on the platform: their concerns go straight to
+    the trust safeguarding lead until one is appointed."""
+    from lms.safeguarding.figures import schools_without_dsl
+
+    schools = schools_without_dsl(trust_id)
+    return ActionList(
+        "no_dsl", "Schools tutoring with no designated safeguarding lead", len(schools),
+        [ActionItem(s.name, "Appoint a DSL: its concerns go to the trust safeguarding lead",
+                    "lms.trust_people", {"trust_id": trust_id}, school=s.name)
+         for s in schools[:limit]])
 
 
 # --- the register and safeguarding ------------------------------------------------------------

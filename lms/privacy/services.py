@@ -396,7 +396,8 @@ def erase_person(user: User, *, reason: str, actor: User | None) -> ErasureRepor
     credentials replaced by stubs naming nobody; the account is anonymised and closed, roles
     ended, nominations anonymised, register entries removed, DBS checks, status checks,
     training records, emails to them and their own written scenario answers deleted. Progress
-    and results stay, naming nobody.
+    and results stay, naming nobody. Safeguarding concerns they raised, or that name them, are
+    kept: they are the school's child-protection record, not this person's to erase.
     The audit log is never touched; the erasure itself is recorded there by ids.
     """
     reason = (reason or "").strip()
@@ -425,6 +426,11 @@ def erase_person(user: User, *, reason: str, actor: User | None) -> ErasureRepor
     # What they wrote in their own words may say anything about them or the pupils they know.
     db.session.execute(delete(ScenarioAnswer).where(ScenarioAnswer.enrolment_id.in_(
         select(Enrolment.id).where(Enrolment.user_id == user.id))))
+    # A concern they never sent is theirs alone; one they sent is the school's safeguarding
+    # record and is kept (the privacy notice says why and for how long).
+    from lms.safeguarding.models import ConcernDraft
+
+    db.session.execute(delete(ConcernDraft).where(ConcernDraft.user_id == user.id))
 
     from lms.organisations.people import end_membership
     from lms.programme.nominations import withdraw_nomination

@@ -43,6 +43,12 @@ def erased(user: User | None) -> bool:
     return privacy.is_erased(user)
 
 
+@bp.get("/privacy")
+@access(Access.PUBLIC)
+def privacy_notice():
+    return render_template("lms/privacy.html")
+
+
 @bp.get("/my/data.json")
 @access(Access.SIGNED_IN)
 def my_data():

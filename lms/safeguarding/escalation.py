@@ -55,7 +55,7 @@ def escalate(concern_id: int, now: datetime | None = None) -> int:
     due."""
     now = now or clock.now()
     concern = db.session.scalar(select(Concern).where(Concern.id == concern_id)
-                                .with_for_update())
+                                .with_for_update().execution_options(populate_existing=True))
     if concern is None:
         return 0
     target = due_level(concern, now, settings_for(concern.trust_id))

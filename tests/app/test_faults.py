@@ -26,7 +26,7 @@ import signal
 import threading
 import time
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from types import SimpleNamespace
 
 import pytest
@@ -539,6 +539,149 @@ def test_a_worker_killed_mid_import_is_replaced_and_the_import_happens_once(stac
           f"handed back and run again at once; whole worker killed with {made} committed: a "
           f"new worker took the task back and finished it {redelivered_after:.1f} s later; "
           f"{IMPORT_ROWS} nominations, invitations and audit entries, one each")
+
+
+# --- 2b. the worker is killed in the middle of a safeguarding escalation ------------------
+
+SWEEP = "safeguarding.tasks.escalate_overdue"
+ESCALATE = "safeguarding.tasks.escalate_concern"
+
+
+def _task_line(worker: CeleryWorker, name: str, task_id: str, what: str) -> str | None:
+    """The worker's log line saying task ``task_id`` was ``what`` (received, succeeded)."""
+    found = re.search(rf"{re.escape(name)}\[{re.escape(task_id)}\] {what}[^\n]*",
+                      worker.output(10**8))
+    return found.group(0) if found else None
+
+
+@pytest.mark.faults
+def test_a_worker_killed_before_an_escalation_commits_and_it_escalates_once(stack, workers):
+    import redis as redis_client
+    from celery import Celery
+    from sqlalchemy.exc import OperationalError
+
+    from lms.audit.models import AuditEntry
+    from lms.notifications.models import OutboxEmail
+    from lms.platform.extensions import db
+    from lms.safeguarding.models import Concern, ConcernAlert, ConcernEntry, EntryKind
+    from tests.safeguarding_factory import PLANTED, make_safeguarding_school, raise_about_child
+
+    app = stack.app
+    # No SMTP server (each alert email is kept in the outbox, so "emailed once" is one outbox
+    # row each) and the short visibility timeout; the first worker holds every escalation,
+    # made but not committed, until it is killed.
+    env = {**stack.env, "MAIL_SERVER": "", "FAULTS_VISIBILITY_TIMEOUT": "4"}
+    first = workers("first", env={**env, "FAULTS_ESCALATION_DELAY": "120"},
+                    app="tests.fault_worker")
+
+    # A concern about a child at a school with a DSL, two deputies and a trust safeguarding
+    # lead, unacknowledged for 61 minutes: past the first threshold (an hour), well short of
+    # the second. The data is moved back, not the clock.
+    with app.app_context():
+        world = make_safeguarding_school(deputies=2)
+        concern = raise_about_child(world)
+        concern.raised_at = datetime.now(UTC) - timedelta(minutes=61)
+        db.session.commit()
+        concern_id = concern.id
+        escalated_to = {p.id: p.email.lower() for p in [*world.deputies, world.trust_lead]}
+        # Emails from here on are the escalation's (the DSL and deputies were told at once).
+        told_before = db.session.scalar(select(func.max(OutboxEmail.id)))
+        db.session.remove()
+
+    def state() -> SimpleNamespace:
+        with app.app_context():
+            found = SimpleNamespace(
+                level=db.session.scalar(select(Concern.escalation_level).where(
+                    Concern.id == concern_id)),
+                entries=db.session.scalars(select(ConcernEntry.level).where(
+                    ConcernEntry.concern_id == concern_id,
+                    ConcernEntry.kind == EntryKind.ESCALATED)).all(),
+                alerts=dict(db.session.execute(select(ConcernAlert.user_id, func.count()).where(
+                    ConcernAlert.concern_id == concern_id, ConcernAlert.level == 1)
+                    .group_by(ConcernAlert.user_id)).all()),
+                emails=dict(db.session.execute(select(
+                    func.lower(OutboxEmail.to_address), func.count()).where(
+                    OutboxEmail.id > told_before, OutboxEmail.template == "safeguarding_alert")
+                    .group_by(func.lower(OutboxEmail.to_address))).all()),
+                audited=db.session.scalar(select(func.count(AuditEntry.id)).where(
+                    AuditEntry.action == "safeguarding.concern_escalated",
+                    AuditEntry.object_id == str(concern_id))))
+            db.session.remove()
+        return found
+
+    first.wait_ready()
+    client = Celery("faults-client", broker=stack.redis.url())
+    broker = redis_client.Redis.from_url(stack.redis.url())
+    try:
+        # The beat's sweep finds the concern due and hands it to a task of its own, which
+        # escalates it in its transaction and is held there, the concern's row locked.
+        sweep = client.send_task(SWEEP).id
+        holding = f"concern {concern_id} escalated to level 1, not committed"
+        wait_until(lambda: holding in first.output(10**8), 30,
+                   lambda: f"the escalation to be under way:\n{first.output()}")
+        assert _task_line(first, SWEEP, sweep, r"succeeded in [0-9.]+s: 1\b"), first.output()
+        task = re.search(rf"{re.escape(ESCALATE)}\[([-0-9a-f]+)\] received",
+                         first.output(10**8))
+        assert task, first.output()
+        task_id = task.group(1)
+        with app.app_context():
+            with pytest.raises(OperationalError, match="could not obtain lock"):
+                db.session.execute(select(Concern.id).where(Concern.id == concern_id)
+                                   .with_for_update(nowait=True))
+            db.session.rollback()
+            db.session.remove()
+
+        # Killed before the commit (kill -9, main process and pool): nothing of it is kept.
+        first.kill()
+        killed_at = time.monotonic()
+        after_kill = state()
+        assert (after_kill.level, after_kill.entries, after_kill.alerts, after_kill.emails,
+                after_kill.audited) == (0, [], {}, {}, 0), after_kill
+        # Redis still holds the task, handed out but never acknowledged.
+        assert any(task_id.encode() in held for held in broker.hvals("unacked"))
+
+        # A new worker takes the task back once the visibility timeout has passed, and
+        # escalates the concern.
+        second = workers("second", env=env, app="tests.fault_worker").wait_ready()
+        succeeded = r"succeeded in [0-9.]+s: "
+        redone = wait_until(lambda: _task_line(second, ESCALATE, task_id, succeeded), 30,
+                            lambda: f"the task to be taken back:\n{second.output()}")
+        redelivered_after = time.monotonic() - killed_at
+        assert redone.endswith(": 1"), redone
+        assert state().level == 1
+
+        # The beat's next sweep, and a second task for the concern (as a sweep that read it
+        # just before the escalation committed would send): neither escalates it again.
+        again = client.send_task(SWEEP).id
+        duplicate = client.send_task(ESCALATE, args=[concern_id]).id
+        for name, sent in ((SWEEP, again), (ESCALATE, duplicate)):
+            line = wait_until(lambda name=name, sent=sent: _task_line(second, name, sent,
+                                                                      succeeded), 30,
+                              lambda: f"the repeated work to run:\n{second.output()}")
+            assert line.endswith(": 0"), line
+    finally:
+        client.close()
+        broker.close()
+
+    done = state()
+    assert done.level == 1
+    assert done.entries == [1]  # one ESCALATED entry in the chronology, for level 1
+    assert done.alerts == {person: 1 for person in escalated_to}
+    assert done.emails == {email: 1 for email in escalated_to.values()}
+    assert done.audited == 1
+    # Not a word of the account in any email, nor in either worker's log.
+    with app.app_context():
+        leaked = db.session.scalars(select(OutboxEmail.to_address).where(
+            OutboxEmail.subject.contains(PLANTED) | OutboxEmail.body_text.contains(PLANTED)
+            | OutboxEmail.body_html.contains(PLANTED))).all()
+        db.session.remove()
+    assert leaked == []
+    assert PLANTED not in first.output(10**8) + second.output(10**8)
+    print(f"\nworker killed holding an escalation (made, row locked, not committed): none of "
+          f"it kept; a new worker took the task back {redelivered_after:.1f} s later and "
+          f"escalated the concern; the next sweep and a second task escalated nothing; 1 "
+          f"escalation entry, {len(done.alerts)} alerts and {len(done.emails)} emails (one "
+          f"per deputy and the trust lead), no account text in any email or log")
 
 
 # --- 3. PostgreSQL restarts ---------------------------------------------------------------

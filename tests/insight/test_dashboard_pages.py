@@ -342,7 +342,8 @@ def test_every_section_downloads_as_csv_and_xlsx_with_the_figures_of_the_page(wo
         "Nominations awaiting approval": ["Abe Awaiting"],
         "DBS checks and safeguarding training due within 30 days or overdue": ["Bea Ten"],
         "Endorsements expiring within 60 days": [],
-        "Register entries suspended": []}
+        "Register entries suspended": [],
+        "Schools tutoring with no designated safeguarding lead": []}
     ravi = next(row for row in files["actions"] if row[2] == "Ravi Risk")
     assert ravi[3] == "Oak Primary" and ravi[4] in body
 

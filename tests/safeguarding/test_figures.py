@@ -55,3 +55,13 @@ def test_the_figures_hold_no_content(db_session):
     assert set(row.row(inside_school=False)) == {"school", "raised", "about_adults",
                                                   "acknowledge_p50", "acknowledge_p95",
                                                   "overdue"}
+
+
+def test_the_central_teams_action_list_names_schools_tutoring_with_no_dsl(db_session):
+    from lms.insight.action_lists import action_lists
+    from lms.insight.scopes import Filters, trust_scope
+
+    world = make_safeguarding_school(dsl=False, deputies=0)
+    scope = trust_scope(world.central, world.trust)
+    (listed,) = [a for a in action_lists(scope, Filters()) if a.key == "no_dsl"]
+    assert listed.count == 1 and [i.name for i in listed.items] == [world.school.name]
