@@ -69,6 +69,7 @@ def _page(scope: scopes.Scope, form: BoardReportForm,
         due_soon_days=scopes.DUE_SOON_DAYS,
         tutoring_figures=reports.tutoring_figures if report is not None else None,
         tutoring_programmes=reports.tutoring_programme_rows, tutoring_note=reports.TUTORING_NOTE,
+        safeguarding_note=reports.SAFEGUARDING_NOTE,
         impact_url=url_for("tutoring.impact_review", trust_id=scope.trust.id),
         pdf_url=pdf_url,
         links=_period_links(scope.trust.id, report)), 200 if report is not None else 400

@@ -21,6 +21,7 @@ from lms.insight.figures import PassRate, StageCount
 from lms.insight.scopes import Filters, Scope
 from lms.platform.errors import DomainError
 from lms.platform.pdf import body_font
+from lms.safeguarding import figures as safeguarding_figures
 from lms.tutoring import impact
 from lms.tutoring.figures import Period as TutoringPeriod
 from lms.tutoring.models import ImpactReview
@@ -37,6 +38,7 @@ HEADINGS = {
     "register": "Register and safeguarding compliance",
     "exceptions": "Exceptions",
     "tutoring": "Tutoring delivery",
+    "safeguarding": "Safeguarding concerns",
 }
 
 #: What the figures count, said on the page and in the PDF.
@@ -245,6 +247,8 @@ class BoardReport:
     exception_counts: tuple[ExceptionCount, ...]
     #: The trust's tutoring in the period, and the impact decisions made in it.
     tutoring: impact.BoardSection | None = None
+    #: Counts and timings of the trust's safeguarding concerns: (label, this period, previous).
+    safeguarding: tuple[tuple[str, str, str], ...] | None = None
 
     @property
     def cohort(self) -> int:
@@ -320,6 +324,9 @@ def board_report(scope: Scope, start: date, end: date, now: datetime | None = No
                                for kind in EXCEPTION_ACTIONS.values()),
         tutoring=impact.board_section(scope.trust, TutoringPeriod(period.start, period.end),
                                       TutoringPeriod(previous.start, previous.end))
+        if scope.trust is not None else None,
+        safeguarding=tuple(safeguarding_figures.board_rows(
+            scope.trust.id, (period.start, period.end), (previous.start, previous.end)))
         if scope.trust is not None else None)
 
 
@@ -475,7 +482,17 @@ def board_report_pdf(report: BoardReport) -> bytes:
         pdf.line_of("No exceptions were recorded in the period.")
     if report.tutoring is not None:
         _tutoring_pdf(pdf, report)
+    if report.safeguarding is not None:
+        pdf.heading(HEADINGS["safeguarding"])
+        pdf.line_of(SAFEGUARDING_NOTE, 9)
+        pdf.ruled_table([["Figure", "This period", "Previous period"]]
+                        + [list(row) for row in report.safeguarding], (104, 35, 35))
     return bytes(pdf.output())
+
+
+SAFEGUARDING_NOTE = ("Counts and timings only, never what a concern says; a count from 1 to 4 "
+                     "is shown as \"fewer than 5\". The school's own safeguarding system holds "
+                     "the record.")
 
 
 TUTORING_NOTE = ("Hours count only pupils who were there; pupils are counted, never named. "
@@ -502,4 +519,5 @@ def _tutoring_pdf(pdf: _ReportPdf, report: BoardReport) -> None:
 
 __all__ = ["BoardReport", "Period", "board_report", "board_report_pdf", "default_period",
            "term_so_far", "previous_term", "check_period", "format_value", "format_change",
-           "HEADINGS", "tutoring_figures", "tutoring_programme_rows", "TUTORING_NOTE"]
+           "HEADINGS", "tutoring_figures", "tutoring_programme_rows", "TUTORING_NOTE",
+           "SAFEGUARDING_NOTE"]

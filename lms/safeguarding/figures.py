@@ -5,7 +5,7 @@ acknowledgements overdue, by school. Outside a school a count from 1 to 4 is sho
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, time, timedelta
 
 from sqlalchemy import exists, select
 
@@ -88,8 +88,9 @@ def schools_without_dsl(trust_id: int) -> list[School]:
         School.trust_id == trust_id, groups, ~dsl).order_by(School.name)))
 
 
-def by_school(trust_id: int, *, since: datetime | None = None, school_id: int | None = None,
-              now: datetime | None = None) -> list[SchoolFigures]:
+def by_school(trust_id: int, *, since: datetime | None = None, until: datetime | None = None,
+              school_id: int | None = None, now: datetime | None = None
+              ) -> list[SchoolFigures]:
     now = now or clock.now()
     first = timedelta(minutes=settings_for(trust_id).first_escalation_minutes)
     schools = db.session.execute(select(School.id, School.name).where(
@@ -101,6 +102,8 @@ def by_school(trust_id: int, *, since: datetime | None = None, school_id: int | 
                                                   Concern.school_id.in_(ids))
     if since is not None:
         query = query.where(Concern.raised_at >= since)
+    if until is not None:
+        query = query.where(Concern.raised_at < until)
     figures = {s.id: SchoolFigures(s.id, s.name, 0, 0, [], 0, False, False) for s in schools}
     for row in db.session.execute(query):
         figure = figures[row.school_id]
@@ -126,3 +129,31 @@ def totals(rows: list[SchoolFigures]) -> SchoolFigures:
                          [m for r in rows for m in r.acknowledged_minutes],
                          sum(r.overdue for r in rows), all(r.has_dsl for r in rows),
                          any(r.has_groups for r in rows))
+
+
+def _day_start(day: date) -> datetime:
+    return datetime.combine(day, time(), tzinfo=clock.LONDON)
+
+
+def period_total(trust_id: int, start: date, end: date) -> SchoolFigures:
+    """The trust's concerns raised from ``start`` to ``end`` (UK dates), all schools together;
+    overdue counts those still unacknowledged now."""
+    return totals(by_school(trust_id, since=_day_start(start),
+                            until=_day_start(end + timedelta(days=1))))
+
+
+#: The board report's rows: label, and how each is read from a period's total.
+BOARD_ROWS = (
+    ("Concerns raised", lambda t: shown(t.raised, inside_school=False)),
+    ("Of which allegations about adults", lambda t: shown(t.about_adults, inside_school=False)),
+    ("Time to acknowledge (median)", lambda t: minutes(t.p50)),
+    ("Time to acknowledge (95th percentile)", lambda t: minutes(t.p95)),
+    ("Still not acknowledged", lambda t: shown(t.overdue, inside_school=False)),
+)
+
+
+def board_rows(trust_id: int, period: tuple[date, date], previous: tuple[date, date]
+               ) -> list[tuple[str, str, str]]:
+    """Counts and timings for a board: this period and the one before, small counts hidden."""
+    now, before = period_total(trust_id, *period), period_total(trust_id, *previous)
+    return [(label, read(now), read(before)) for label, read in BOARD_ROWS]

@@ -65,3 +65,22 @@ def test_the_central_teams_action_list_names_schools_tutoring_with_no_dsl(db_ses
     scope = trust_scope(world.central, world.trust)
     (listed,) = [a for a in action_lists(scope, Filters()) if a.key == "no_dsl"]
     assert listed.count == 1 and [i.name for i in listed.items] == [world.school.name]
+
+
+def test_the_board_report_shows_counts_and_timings_with_small_counts_hidden(db_session):
+    from lms.insight.reports import board_report, board_report_pdf
+    from lms.insight.scopes import trust_scope
+    from tests.safeguarding_factory import PLANTED
+
+    world = make_safeguarding_school()
+    concern = raise_about_child(world)
+    clock.travel(timedelta(minutes=30))
+    services.acknowledge(concern, actor=world.dsl)
+    today = clock.today()
+    report = board_report(trust_scope(world.central, world.trust),
+                          today - timedelta(days=27), today)
+    rows = {label: (now, before) for label, now, before in report.safeguarding}
+    assert rows["Concerns raised"] == ("fewer than 5", "none")
+    assert rows["Time to acknowledge (median)"] == ("30 min", "-")
+    pdf = board_report_pdf(report)
+    assert pdf.startswith(b"%PDF") and PLANTED.encode() not in pdf
