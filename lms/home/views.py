@@ -25,5 +25,13 @@ def home():
     if step is not None:
         db.session.commit()  # the course version is pinned at first use, as on the course page
     return render_template("lms/home.html", step=step, due=sessions_due(current_user),
-                           today=clock.today())
+                           today=clock.today(), safeguarding=_safeguarding_waiting())
+
+
+def _safeguarding_waiting() -> int | None:
+    """For those concerns are for: how many wait for acknowledgement (the in-app alert)."""
+    from lms.safeguarding.policies import may_receive_alerts
+    from lms.safeguarding.queries import waiting_for
+
+    return waiting_for(current_user) if may_receive_alerts(current_user) else None
 

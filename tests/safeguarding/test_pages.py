@@ -182,3 +182,14 @@ def test_settings_form_answers_bad_input_on_the_form(db_session, sign_in):
                                 "second_escalation_minutes": "120", "purge_days": "14"})
     assert ok.status_code == 302
     assert services.settings_for(world.trust.id).purge_days == 14
+
+
+def test_the_dsls_home_page_alerts_them_until_someone_acknowledges(db_session, sign_in):
+    world = make_safeguarding_school()
+    concern = raise_about_child(world)
+    client = _as(sign_in, world.dsl)
+    home = client.get("/").get_data(as_text=True)
+    assert "1 concern not acknowledged" in home and PLANTED not in home
+    services.acknowledge(concern, actor=world.deputies[0])
+    db.session.commit()
+    assert "none waiting" in client.get("/").get_data(as_text=True)
