@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import textwrap
 from contextlib import contextmanager
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import click
 from sqlalchemy import select
@@ -40,15 +41,29 @@ ACCOUNTS = [
     ("admin", "Priya Shah", Role.PROGRAMME_ADMIN, None),
     ("central", "Tom Okafor", Role.CENTRAL_TEAM, "trust"),
     ("trustee", "Margaret Ellis", Role.TRUSTEE, "trust"),
+    ("safeguarding.lead", "Catherine Doyle", Role.TRUST_SAFEGUARDING_LEAD, "trust"),
     ("cluster.lead", "Hannah Brooks", Role.CLUSTER_LEAD, "North hub"),
     ("head.aldbrook", "James Whitaker", Role.SCHOOL_LEADER, "990101"),
+    ("dsl.aldbrook", "Rebecca Lawson", Role.DSL, "990101"),
+    ("deputy.dsl.aldbrook", "Michael Osei", Role.DEPUTY_DSL, "990101"),
     ("head.calder", "Sara Nowak", Role.SCHOOL_LEADER, "990103"),
+    ("dsl.calder", "Fiona Gallagher", Role.DSL, "990103"),
     ("tutoring.aldbrook", "Nadia Rahman", Role.TUTORING_LEAD, "990101"),
     ("tutor.aldbrook", "Amira Hussain", Role.TUTOR, "990101"),
     ("tutor.calder", "Daniel Reid", Role.TUTOR, "990103"),
     ("provider", "Leah Martin", Role.PROVIDER, "provider"),
     ("central.riverside", "Owen Price", Role.CENTRAL_TEAM, "other"),
 ]
+
+#: The safeguarding demo's people (local parts of their emails) and the school's own system.
+SAFEGUARDING_DSL = "dsl.aldbrook"
+SAFEGUARDING_DEPUTY = "deputy.dsl.aldbrook"
+SAFEGUARDING_LEAD = "safeguarding.lead"
+SAFEGUARDING_CALDER = "dsl.calder"
+SAFEGUARDING_REPORTER = "tutor.aldbrook"
+EXTERNAL_SYSTEM = "CPOMS"
+#: How long ago the concern still waiting for acknowledgement was raised.
+WAITING_MINUTES = 75
 
 #: The authenticator key of every demo account whose role needs two-factor sign-in. It is
 #: published (README, ``demo load``), so it protects nothing: for trying the demo only.
@@ -100,6 +115,7 @@ def load(password: str) -> list[User] | None:
     from lms.tutoring.demo import load_tutoring
 
     load_tutoring(trust, provider, endorsed, domain=DOMAIN)
+    load_safeguarding(trust)
     return users
 
 
@@ -127,8 +143,10 @@ def print_accounts(password: str) -> None:
 
     click.echo("")
     click.echo(f"Demo accounts (password for all: {password})")
+    role_width = max(len(role.label) for _, _, role, _ in ACCOUNTS)
+    email_width = max(len(f"{local}@{DOMAIN}") for local, *_ in ACCOUNTS)
     for local, name, role, _ in ACCOUNTS:
-        click.echo(f"  {role.label:<18} {local + '@' + DOMAIN:<32} {name}")
+        click.echo(f"  {role.label:<{role_width}}  {local + '@' + DOMAIN:<{email_width}}  {name}")
     from lms.accounts.models import TWO_FACTOR_ROLES
     from lms.accounts.security import group_secret
 
@@ -136,7 +154,9 @@ def print_accounts(password: str) -> None:
     click.echo("")
     click.echo("Two-factor sign-in, DEMO ONLY (this key is published; never use it for a real "
                "account):")
-    click.echo(f"  {needing} also need a code from an authenticator app set up")
+    for line in textwrap.wrap(f"{needing} also need a code from an authenticator app set up",
+                              width=86):
+        click.echo(f"  {line}")
     click.echo(f"  with the key {group_secret(DEMO_TOTP_SECRET)}  (time-based, 6 digits, "
                "30 s),")
     click.echo("  or print the code it shows now with: flask --app lms demo code")
@@ -145,6 +165,7 @@ def print_accounts(password: str) -> None:
                "log;")
     click.echo("  Marcus Lee's endorsement is suspended, so his groups at Calder Vale are "
                "paused.")
+    _print_safeguarding()
     endorsement = db.session.scalar(select(Endorsement).where(
         Endorsement.status == EndorsementStatus.ACTIVE).order_by(Endorsement.id))
     if endorsement is not None:
@@ -152,6 +173,26 @@ def print_accounts(password: str) -> None:
         click.echo(f"Verify an endorsement ({endorsement.user.name}): "
                    f"{credential_url(endorsement.public_id)}")
     click.echo("")
+
+
+def _print_safeguarding() -> None:
+    from lms.safeguarding.figures import schools_without_dsl
+
+    trust = db.session.scalar(select(Trust).where(Trust.name == DEMO_TRUST))
+    no_dsl = [school.name for school in schools_without_dsl(trust.id)] if trust else []
+    text = (
+        f"Safeguarding: {SAFEGUARDING_DSL}@{DOMAIN}, the DSL at Aldbrook (two-factor, with the "
+        f"demo key), has a concern from {SAFEGUARDING_REPORTER} nobody has acknowledged: "
+        f"escalated after an hour to {SAFEGUARDING_DEPUTY} and {SAFEGUARDING_LEAD}, and again "
+        "when the beat runs four hours after it was raised. An earlier one is closed: a "
+        "referral to children's social care, parents informed, recorded in "
+        f"{EXTERNAL_SYSTEM}. Calder Vale's DSL is {SAFEGUARDING_CALDER}.")
+    if no_dsl:
+        text += (f" No DSL (their concerns go to {SAFEGUARDING_LEAD}, and the central team is "
+                 f"asked to find one): {', '.join(no_dsl)}.")
+    click.echo("")
+    for line in textwrap.wrap(text, width=88, subsequent_indent="  "):
+        click.echo(line)
 
 
 def load_pipeline(password: str) -> dict:
@@ -278,6 +319,106 @@ def _assessed(nominate, enrol) -> dict:
     with days_ago(5):
         sit_assessment(failed, passing=False)
     return endorsed
+
+
+CLOSED_ACCOUNT = (
+    "At the end of the session he asked if he could have the biscuits left over because "
+    "there was no food at home and he had not had any tea last night. He said he looks after "
+    "his little sister after school until his mum gets back, which is sometimes after "
+    "bedtime. He has worn the same jumper all week and fell asleep twice in the session.")
+CLOSED_ENTRIES = [
+    # minutes after it was raised, kind, what was written, referral to
+    (55, "note", "Spoke to him with his class teacher. He repeated what he told the tutor and "
+     "said there is often no food in the evening. No injuries seen.", None),
+    (90, "referral", "Leeds children's social care, reference CSC/2026/04817.", "social_care"),
+    (150, "parents_informed", "Mum told by phone, after children's social care agreed. She "
+     "was upset but accepted help; an early help meeting offered.", None),
+]
+CLOSED_OUTCOME = (
+    "Children's social care accepted the referral: an early help assessment is under way and "
+    "the family has a named key worker. Breakfast club place arranged. The school monitors "
+    "through CPOMS; the tutor has been thanked and told what to look out for.")
+WAITING_ACCOUNT = (
+    "At the end of the session she showed me messages on her tablet from someone she met in "
+    "an online game. He says he is 14, has asked for photos of her and wants to meet at the "
+    "park this weekend. He told her to keep it a secret from her parents.")
+
+
+@contextmanager
+def _at(moment: datetime):
+    """Play what follows as if it were ``moment`` (in the past), then come back to now."""
+    shift = moment - clock.now()
+    clock.travel(shift)
+    try:
+        yield
+    finally:
+        clock.travel(-shift)
+
+
+def load_safeguarding(trust: Trust) -> None:
+    """Aldbrook's safeguarding, through the real services: a concern about a child, raised
+    from a session about ten days ago and seen through to its close (acknowledged by the DSL
+    within twenty minutes, referred to children's social care, parents informed, recorded in
+    the school's own system); and one raised 75 minutes ago that nobody has acknowledged,
+    escalated at the first threshold (the beat escalates it again at the second). Aldbrook and
+    Calder Vale have a DSL; the other schools with groups have none."""
+    from lms.organisations.models import School
+    from lms.safeguarding import escalation
+    from lms.safeguarding import services as safeguarding
+
+    def person(local: str) -> User:
+        return db.session.scalar(select(User).where(User.email == f"{local}@{DOMAIN}"))
+
+    tutor, dsl = person(SAFEGUARDING_REPORTER), person(SAFEGUARDING_DSL)
+    aldbrook = db.session.scalar(select(School).where(School.trust_id == trust.id,
+                                                      School.urn == "990101"))
+    session, pupil_id = _session_to_raise_from(tutor, aldbrook)
+    raised = session.logged_at + timedelta(minutes=6)
+    with _at(raised):
+        closed = safeguarding.raise_concern(tutor, safeguarding.Report(
+            school_id=aldbrook.id, account=CLOSED_ACCOUNT, category="neglect",
+            pupil_id=pupil_id, when=f"End of the session on {session.held_on:%A %-d %B}",
+            group_id=session.group_id, held_on=session.held_on))
+    with _at(raised + timedelta(minutes=20)):
+        safeguarding.acknowledge(closed, actor=dsl)
+    for minutes, kind, text, referral_to in CLOSED_ENTRIES:
+        with _at(raised + timedelta(minutes=minutes)):
+            safeguarding.add_entry(closed, actor=dsl, kind=kind, text=text,
+                                   on=clock.today() if kind != "note" else None,
+                                   referral_to=referral_to)
+    with _at(raised + timedelta(days=1)):
+        safeguarding.record_elsewhere(closed, actor=dsl, system=EXTERNAL_SYSTEM,
+                                      reference="CP-2026-0193")
+    with _at(raised + timedelta(days=3)):
+        safeguarding.close(closed, actor=dsl, outcome=CLOSED_OUTCOME)
+
+    waiting_since = clock.now() - timedelta(minutes=WAITING_MINUTES)
+    other = next((p for p, _ in safeguarding.pupils_for(tutor, aldbrook.id)
+                  if p != pupil_id), None)
+    with _at(waiting_since):
+        waiting = safeguarding.raise_concern(tutor, safeguarding.Report(
+            school_id=aldbrook.id, account=WAITING_ACCOUNT, category="online",
+            pupil_id=other, when="Today, at the end of the session"))
+    first, _ = escalation.thresholds(safeguarding.settings_for(trust.id))
+    with _at(waiting_since + first + timedelta(seconds=30)):
+        level = escalation.escalate(waiting.id)
+    assert level == 1
+    db.session.flush()
+
+
+def _session_to_raise_from(tutor: User, school):
+    """The tutor's delivered session nearest ten days ago, and a pupil who was there."""
+    from lms.tutoring.models import Attendance, SessionStatus, TutoringGroup, TutoringSession
+
+    target = clock.today() - timedelta(days=10)
+    near = db.session.scalars(select(TutoringSession).join(
+        TutoringGroup, TutoringGroup.id == TutoringSession.group_id).where(
+        TutoringGroup.tutor_id == tutor.id, TutoringGroup.school_id == school.id,
+        TutoringSession.status == SessionStatus.DELIVERED)).all()
+    session = min(near, key=lambda s: (abs((s.held_on - target).days), s.id))
+    there = [a.pupil_id for a in session.attendance
+             if a.status in (Attendance.PRESENT, Attendance.LATE)]
+    return session, there[0]
 
 
 def sit_assessment(enrolment, *, passing: bool):

@@ -312,20 +312,30 @@ def recipients(concern: Concern, level: int) -> list[User]:
     """Who is told at each level: when raised (0), at the first threshold unacknowledged
     (1), at the second (2). Never the person an allegation is about."""
     at_school = Membership.school_id == concern.school_id
-    trust_leads = members(Membership.trust_id == concern.trust_id,
-                           Role.TRUST_SAFEGUARDING_LEAD)
+
+    def trust_leads() -> list[User]:  # looked up only where they are told
+        return members(Membership.trust_id == concern.trust_id, Role.TRUST_SAFEGUARDING_LEAD)
+
     if concern.kind == ConcernKind.ABOUT_ADULT:
-        people = members(at_school, Role.SCHOOL_LEADER) + trust_leads
+        people = members(at_school, Role.SCHOOL_LEADER) + trust_leads()
     elif concern.route == Route.TRUST_LEAD:
-        people = trust_leads
+        people = trust_leads()
     elif level == 0:
         people = members(at_school, Role.DSL, Role.DEPUTY_DSL)
     elif level == 1:
-        people = members(at_school, Role.DEPUTY_DSL) + trust_leads
+        people = members(at_school, Role.DEPUTY_DSL) + trust_leads()
     else:
-        people = members(at_school, Role.DSL, Role.DEPUTY_DSL) + trust_leads
+        people = members(at_school, Role.DSL, Role.DEPUTY_DSL) + trust_leads()
+    if not people and level > 0:  # no deputy and no trust lead: remind whoever was told
+        people = _first_told(concern)
     unique = {p.id: p for p in people if p.id != concern.subject_id}
     return list(unique.values())
+
+
+def _first_told(concern: Concern) -> list[User]:
+    return list(db.session.scalars(select(User).join(
+        ConcernAlert, ConcernAlert.user_id == User.id).where(
+        ConcernAlert.concern_id == concern.id, ConcernAlert.level == 0)))
 
 
 def notify(concern: Concern, level: int, *, now: datetime | None = None) -> list[User]:
@@ -335,7 +345,8 @@ def notify(concern: Concern, level: int, *, now: datetime | None = None) -> list
 
     people = recipients(concern, level)
     if not people:
-        _tell_central_team(concern)
+        if level == 0:
+            _tell_central_team(concern)
         return []
     already = set(db.session.scalars(select(ConcernAlert.user_id).where(
         ConcernAlert.concern_id == concern.id, ConcernAlert.level == level)))

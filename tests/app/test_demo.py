@@ -64,7 +64,11 @@ def test_demo_accounts_are_ready_to_use(demo, db_session):
 
 def test_the_demo_key_is_printed_and_clearly_for_the_demo_only(app, demo):
     assert "DEMO ONLY" in demo and group_secret(DEMO_TOTP_SECRET) in demo
-    assert "admin, central, trustee, central.riverside" in demo
+    two_factor = " ".join(demo.split("Two-factor sign-in, DEMO ONLY")[1]
+                          .split("also need a code")[0].split())
+    needing = [local for local, _, role, _ in ACCOUNTS if role in TWO_FACTOR_ROLES]
+    assert {"admin", "central", "trustee", "dsl.aldbrook", "central.riverside"} <= set(needing)
+    assert two_factor.endswith(", ".join(needing))
     code = app.test_cli_runner().invoke(args=["demo", "code"])
     assert code.exit_code == 0
     now = clock.now()  # read after the command, which may have run in the step before
@@ -135,3 +139,63 @@ def test_the_demo_tutor_has_todays_session_to_log(app, demo, client, db_session)
     db_session.expire_all()
     assert not any(d.day == clock.today() and not d.logged
                    for d in sessions_due(tutor) if d.group.id == group.id)
+
+
+def test_demo_has_safeguarding_at_aldbrook(demo, db_session):
+    from lms.organisations.models import Membership, School, Trust
+    from lms.platform.roles import Role
+    from lms.safeguarding import escalation, services
+    from lms.safeguarding.figures import schools_without_dsl
+    from lms.safeguarding.models import Concern, EntryKind, ReferralTo
+
+    aldbrook = db_session.scalar(select(School).where(School.urn == "990101"))
+    dsl = db_session.scalar(select(User).where(User.email == f"dsl.aldbrook@{DOMAIN}"))
+    assert db_session.scalar(select(Membership.id).where(
+        Membership.user_id == dsl.id, Membership.role == Role.DSL,
+        Membership.school_id == aldbrook.id))
+    assert dsl.two_factor_required and dsl.two_factor_enabled
+    concerns = db_session.scalars(select(Concern).where(
+        Concern.school_id == aldbrook.id)).all()
+    # Seen through to its close, acknowledged within the first threshold.
+    closed = [c for c in concerns if c.closed_at is not None]
+    assert len(closed) == 1
+    done = closed[0]
+    assert done.acknowledged_by_id == dsl.id and done.minutes_to_acknowledge < 60
+    kinds = [e.kind for e in done.entries]
+    assert {EntryKind.REFERRAL, EntryKind.PARENTS_INFORMED, EntryKind.OUTCOME,
+            EntryKind.RECORDED_ELSEWHERE, EntryKind.CLOSED} <= set(kinds)
+    referral = next(e for e in done.entries if e.kind == EntryKind.REFERRAL)
+    assert referral.referral_to == ReferralTo.SOCIAL_CARE and services.details_of(referral)
+    assert done.external_system == "CPOMS" and done.external_reference
+    assert done.session_id is not None and done.raised_at < clock.now() - timedelta(days=7)
+    # Still waiting: past the first threshold, not yet the second.
+    waiting = [c for c in concerns if c.acknowledged_at is None and c.closed_at is None]
+    assert len(waiting) == 1
+    assert waiting[0].escalation_level == 1 and waiting[0].escalated_at is not None
+    assert waiting[0].id not in escalation.due()
+    assert waiting[0].id in escalation.due(clock.now() + timedelta(hours=3))
+    # Schools with groups and no DSL: the central team's warning has something to show.
+    trust = db_session.scalar(select(Trust).where(Trust.name == DEMO_TRUST))
+    without = {s.urn for s in schools_without_dsl(trust.id)}
+    assert without and not without & {"990101", "990103"}
+
+
+def test_the_printout_names_the_dsl_and_their_demo_key(demo):
+    assert f"dsl.aldbrook@{DOMAIN}" in demo
+    two_factor = demo.split("Two-factor sign-in, DEMO ONLY")[1].split("with the key")[0]
+    assert "dsl.aldbrook" in two_factor
+    assert "Safeguarding: dsl.aldbrook@demo.example" in demo
+
+
+def test_the_demo_dsl_opens_the_concern_waiting_for_them(app, demo, client, db_session):
+    from lms.safeguarding.models import Concern
+
+    waiting = db_session.scalar(select(Concern).where(Concern.acknowledged_at.is_(None)))
+    client.post("/sign-in", data={"email": f"dsl.aldbrook@{DOMAIN}", "password": PASSWORD})
+    response = client.post("/sign-in/two-factor",
+                           data={"code": totp(totp_key(DEMO_TOTP_SECRET), clock.now())})
+    assert response.status_code == 302
+    inbox = client.get("/safeguarding/concerns")
+    assert inbox.status_code == 200 and waiting.reference in inbox.get_data(as_text=True)
+    page = client.get(f"/safeguarding/concerns/{waiting.id}")
+    assert page.status_code == 200 and "online game" in page.get_data(as_text=True)

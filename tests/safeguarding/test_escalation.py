@@ -116,3 +116,13 @@ def test_acknowledging_clears_everyones_alerts(db_session):
     services.acknowledge(concern, actor=world.deputies[1])
     assert services.alerts_for(world.deputies[0]) == []
     assert services.alerts_for(world.dsl) == []
+
+
+def test_with_no_deputy_or_trust_lead_the_escalation_reminds_the_dsl(db_session):
+    world = make_safeguarding_school(deputies=0, trust_lead=False)
+    concern = raise_about_child(world)
+    clock.travel(timedelta(minutes=61))
+    assert _sweep() == [1]
+    assert _alerted(concern, 1) == {world.dsl.id}
+    assert not db.session.scalars(select(OutboxEmail).where(
+        OutboxEmail.template == "safeguarding_nobody")).all()
