@@ -52,7 +52,9 @@ def break_glass(concern: Concern, admin: User, *, reason: str) -> ConcernView:
                  reason=reason[:2000])
     link = link_to("safeguarding.access_log", trust_id=concern.trust_id)
     for lead in members(Membership.trust_id == concern.trust_id,
-                         Role.TRUST_SAFEGUARDING_LEAD):
+                        Role.TRUST_SAFEGUARDING_LEAD):
+        if lead.id == concern.subject_id:
+            continue
         exists = db.session.scalar(select(ConcernAlert.id).where(
             ConcernAlert.user_id == lead.id, ConcernAlert.concern_id == concern.id,
             ConcernAlert.level == BREAK_GLASS_LEVEL))
@@ -65,7 +67,11 @@ def break_glass(concern: Concern, admin: User, *, reason: str) -> ConcernView:
     return view
 
 
-def access_log(trust_id: int, *, limit: int = 500) -> list[ConcernView]:
-    return list(db.session.scalars(select(ConcernView).where(ConcernView.trust_id == trust_id)
-                                   .order_by(ConcernView.at.desc(), ConcernView.id.desc())
-                                   .limit(limit)))
+def access_log(trust_id: int, *, reader: User, limit: int = 500) -> list[ConcernView]:
+    """The trust's openings, newest first; never those of a concern about ``reader``."""
+    from lms.safeguarding.queries import not_about
+
+    return list(db.session.scalars(
+        select(ConcernView).join(Concern, Concern.id == ConcernView.concern_id)
+        .where(ConcernView.trust_id == trust_id, not_about(reader))
+        .order_by(ConcernView.at.desc(), ConcernView.id.desc()).limit(limit)))

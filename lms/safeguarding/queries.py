@@ -28,8 +28,7 @@ def openable(user: User):
                                Concern.school_id.in_(adult)))
     if not conditions:
         return false()
-    return and_(or_(*conditions),
-                or_(Concern.subject_id.is_(None), Concern.subject_id != user.id))
+    return and_(or_(*conditions), not_about(user))
 
 
 def for_user(user: User, *, open_only: bool = False, limit: int = 200) -> list[Concern]:
@@ -48,18 +47,24 @@ def waiting_for(user: User) -> int:
         openable(user), Concern.acknowledged_at.is_(None), Concern.closed_at.is_(None))) or 0
 
 
-def unacknowledged(trust_id: int) -> list[Concern]:
+def not_about(user: User):
+    """Never a concern about the person asking, in any list."""
+    return or_(Concern.subject_id.is_(None), Concern.subject_id != user.id)
+
+
+def unacknowledged(trust_id: int, *, besides: User) -> list[Concern]:
     return list(db.session.scalars(select(Concern).where(
         Concern.trust_id == trust_id, Concern.acknowledged_at.is_(None),
-        Concern.closed_at.is_(None)).order_by(Concern.raised_at)))
+        Concern.closed_at.is_(None), not_about(besides)).order_by(Concern.raised_at)))
 
 
-def not_recorded_elsewhere(trust_id: int) -> list[Concern]:
+def not_recorded_elsewhere(trust_id: int, *, besides: User) -> list[Concern]:
     """Acknowledged but never recorded in the school's own system: they stay here, and on the
     trust safeguarding lead's list, until they are."""
     return list(db.session.scalars(select(Concern).where(
         Concern.trust_id == trust_id, Concern.acknowledged_at.is_not(None),
-        Concern.recorded_elsewhere_at.is_(None)).order_by(Concern.raised_at)))
+        Concern.recorded_elsewhere_at.is_(None), not_about(besides))
+        .order_by(Concern.raised_at)))
 
 
 def allegations(trust_id: int, *, besides: User) -> list[tuple[Concern, Review | None]]:
@@ -67,7 +72,7 @@ def allegations(trust_id: int, *, besides: User) -> list[tuple[Concern, Review |
     the register entry if one is open."""
     rows = db.session.scalars(select(Concern).where(
         Concern.trust_id == trust_id, Concern.kind == ConcernKind.ABOUT_ADULT,
-        or_(Concern.subject_id.is_(None), Concern.subject_id != besides.id),
+        not_about(besides),
         or_(Concern.closed_at.is_(None),
             Concern.id.in_(select(Review.concern_id).where(Review.closed_at.is_(None)))))
         .order_by(Concern.raised_at.desc())).all()

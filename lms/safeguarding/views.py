@@ -389,8 +389,9 @@ def trust_safeguarding(trust_id: int):
     return render_template(
         "safeguarding/trust.html", trust=trust, rows=rows, total=figures.totals(rows),
         no_dsl=figures.schools_without_dsl(trust.id), lead=lead,
-        unacknowledged=queries.unacknowledged(trust.id) if lead else [],
-        not_recorded=queries.not_recorded_elsewhere(trust.id) if lead else [],
+        unacknowledged=queries.unacknowledged(trust.id, besides=current_user) if lead else [],
+        not_recorded=queries.not_recorded_elsewhere(trust.id, besides=current_user)
+        if lead else [],
         allegations=[(c, review, reviews.register_entry_of(c)) for c, review in
                      queries.allegations(trust.id, besides=current_user)]
         if manages_settings(current_user, trust.id) else [],
@@ -421,7 +422,7 @@ def access_log(trust_id: int):
     if trust is None or not is_trust_lead(current_user, trust_id):
         abort(404)
     return render_template("safeguarding/access_log.html", trust=trust,
-                           views=opening.access_log(trust.id))
+                           views=opening.access_log(trust.id, reader=current_user))
 
 
 @bp.route("/trusts/<int:trust_id>/safeguarding/settings", methods=["GET", "POST"])

@@ -37,6 +37,16 @@ from lms.organisations.models import Cluster, Membership, School, Trust
 from lms.platform import clock
 from lms.platform.roles import Role
 from lms.programme.models import Enrolment, NominationImport
+from lms.safeguarding import reviews
+from lms.safeguarding import services as safeguarding
+from lms.safeguarding.models import (
+    Concern,
+    ConcernAlert,
+    ConcernEntry,
+    ConcernView,
+    Review,
+    SafeguardingSettings,
+)
 from lms.tutoring import groups
 from lms.tutoring.models import GroupPupil, Programme, Pupil, TutoringGroup, TutoringSession
 from tests.content_factory import write_content
@@ -59,7 +69,9 @@ TUTOR_PASSWORD = "tutor password 2026"
 PUBLIC = {
     "static", "healthz", "lms.home", "lms.sign_in", "lms.forgot_password", "lms.reset_password",
     "lms.accept_invitation", "lms.verify_email", "lms.accept_nomination",
-    "lms.decline_nomination", *(
+    "lms.decline_nomination",
+    # The privacy notice is read before anyone has an account.
+    "lms.privacy_notice", *(
         # Verification is for anyone: a provider or parent holding a link or a QR code.
         "credentials.did_json", "credentials.status_list", "credentials.credential",
         "credentials.credential_json", "credentials.credential_qr",
@@ -112,6 +124,8 @@ URL_ARGUMENTS = {
     "pupil_id": lambda w: w.b.pupil_id,
     "group_id": lambda w: w.b.group_id,
     "day": lambda w: clock.today().isoformat(),
+    "concern_id": lambda w: w.b.concern_id,
+    "review_id": lambda w: w.b.review_id,
 }
 
 #: Arguments that name an object of trust B (the rest only shape the URL).
@@ -175,6 +189,16 @@ POST_DATA = {
     "tutoring.pupil_progress": {"baseline": "40", "target": "60"},
     "tutoring.log_session": {"status": "cancelled", "cancel_reason": "other",
                              "reason": "Planted change"},
+    "safeguarding.raise_concern": {"school_id": "{b_school}", "kind": "about_child",
+                                   "account": "Planted concern"},
+    "safeguarding.break_glass": {"reason": "Planted reason, long enough to be accepted"},
+    "safeguarding.add_entry": {"kind": "note", "text": "Planted note"},
+    "safeguarding.recorded_elsewhere": {"system": "CPOMS", "reference": "PLANT1"},
+    "safeguarding.close": {"outcome": "Planted outcome"},
+    "safeguarding.suspend": {"reason": "Planted suspension"},
+    "safeguarding.close_review": {"outcome": "reinstated", "reason": "Planted reinstatement"},
+    "safeguarding.settings": {"first_escalation_minutes": "10",
+                              "second_escalation_minutes": "20", "purge_days": "5"},
 }
 
 #: Endpoints that, for a signed-in user, redirect somewhere of their own.
@@ -194,8 +218,20 @@ STUDY_ENDPOINTS = {
     "assessments.review", "assessments.result",
 }
 
+#: What the programme admin gets from trust B's safeguarding pages: their general reach does
+#: not extend to concerns. (The concern itself answers with the break-glass form.)
+ADMIN_SAFEGUARDING = {
+    "safeguarding.raise_concern": 403,  # they work at no school
+    "safeguarding.inbox": 403,
+    "safeguarding.receipt": 404,  # the reporter's alone
+    "safeguarding.account_download": 403,  # opened only through the break-glass page
+    "safeguarding.access_log": 404,  # the trust safeguarding lead's alone
+    "safeguarding.settings": 404,
+    "safeguarding.school_safeguarding": 404,
+}
+
 ROLES_OF_A = ["central_team", "trustee", "cluster_lead", "school_leader", "tutoring_lead",
-              "tutor"]
+              "tutor", "dsl", "deputy_dsl", "trust_safeguarding_lead"]
 
 
 @dataclass
@@ -225,6 +261,8 @@ class TrustSide:
     programme_id: int = 0
     pupil_id: int = 0
     group_id: int = 0
+    concern_id: int = 0
+    review_id: int = 0
     endorsement: Endorsement | None = None
     staff_ids: set[int] = field(default_factory=set)
 
@@ -263,6 +301,13 @@ def _side(db_session, prefix: str, urn_base: int) -> TrustSide:
         "tutoring_lead": make_member(Role.TUTORING_LEAD, school=school,
                                      name=f"{prefix} Leadwell",
                                      email=f"{low}.tutoring@trust.example"),
+        "dsl": make_member(Role.DSL, school=school, name=f"{prefix} Designate",
+                           email=f"{low}.dsl@trust.example"),
+        "deputy_dsl": make_member(Role.DEPUTY_DSL, school=school, name=f"{prefix} Deputise",
+                                  email=f"{low}.deputy@trust.example"),
+        "trust_safeguarding_lead": make_member(
+            Role.TRUST_SAFEGUARDING_LEAD, trust=trust, name=f"{prefix} Safeguard",
+            email=f"{low}.safeguarding@trust.example"),
     }
     nomination = make_nomination(school, actor=people["school_leader"],
                                  name=f"{prefix} Nominee", email=f"{low}.nominee@trust.example")
@@ -309,6 +354,15 @@ def _side(db_session, prefix: str, urn_base: int) -> TrustSide:
     groups.add_pupils(group, [pupil], on=group.starts_on)
     log_delivered(group)
     side.programme_id, side.group_id, side.pupil_id = programme.id, group.id, pupil.id
+    # Safeguarding: the tutor raises an allegation about the school leader (an adult on the
+    # register), and the central team suspends them pending review.
+    concern = safeguarding.raise_concern(people["tutor"], safeguarding.Report(
+        school_id=school.id, kind="about_adult", subject_id=leader.id,
+        account=f"{prefix} planted allegation"))
+    review = reviews.suspend_pending_review(concern, actor=people["central_team"],
+                                            reason=f"{prefix} planted suspension")
+    db_session.flush()
+    side.concern_id, side.review_id = concern.id, review.id
     side.staff_ids = {p.id for p in people.values()}
     return side
 
@@ -350,7 +404,8 @@ def _urls(app, world: World):
 
 def _post_data(client, endpoint: str, world: World) -> dict:
     data = {key: value.format(a_trust=world.a.trust.id, b_nomination=world.b.nomination_id,
-                              b_sibling=world.b.sibling.id, a_provider=world.a.provider_id)
+                              b_sibling=world.b.sibling.id, a_provider=world.a.provider_id,
+                              b_school=world.b.school.id)
             for key, value in POST_DATA.get(endpoint, {}).items()}
     return {"csrf_token": client.csrf_token(), **data}
 
@@ -381,8 +436,8 @@ def _state_of_b(db_session, world: World) -> tuple:
     keys = db_session.execute(select(ApiKey.id, ApiKey.revoked_at).where(
         ApiKey.provider_id == b.provider_id)).all()
     entries = db_session.execute(select(
-        RegisterEntry.id, RegisterEntry.status, RegisterEntry.removed_at, RegisterEntry.subject)
-        .where(RegisterEntry.trust_id == b.trust.id)).all()
+        RegisterEntry.id, RegisterEntry.status, RegisterEntry.removed_at, RegisterEntry.held_at,
+        RegisterEntry.subject).where(RegisterEntry.trust_id == b.trust.id)).all()
     listed = db_session.execute(select(register_entry_schools).where(
         register_entry_schools.c.entry_id.in_([e.id for e in entries]))).all()
     checks = db_session.execute(select(
@@ -411,11 +466,30 @@ def _state_of_b(db_session, world: World) -> tuple:
         db_session.execute(select(TutoringSession.id, TutoringSession.minutes_delivered,
                                   TutoringSession.edited_at)
                            .where(TutoringSession.trust_id == b.trust.id)).all())
+    of_b = Concern.trust_id == b.trust.id
+    safeguarding_state = (
+        db_session.execute(select(
+            Concern.id, Concern.acknowledged_at, Concern.recorded_elsewhere_at,
+            Concern.closed_at, Concern.purged_at).where(of_b)).all(),
+        db_session.execute(select(Concern.id).where(Concern.school_id.in_(
+            [b.school.id, b.sibling.id]))).all(),
+        db_session.execute(select(ConcernEntry.id, ConcernEntry.kind).join(
+            Concern, Concern.id == ConcernEntry.concern_id).where(of_b)).all(),
+        db_session.execute(select(ConcernAlert.id, ConcernAlert.dismissed_at).join(
+            Concern, Concern.id == ConcernAlert.concern_id).where(of_b)).all(),
+        db_session.execute(select(ConcernView.id).where(
+            ConcernView.trust_id == b.trust.id)).all(),
+        db_session.execute(select(Review.id, Review.closed_at, Review.outcome).join(
+            Concern, Concern.id == Review.concern_id).where(of_b)).all(),
+        db_session.execute(select(
+            SafeguardingSettings.trust_id, SafeguardingSettings.first_escalation_minutes,
+            SafeguardingSettings.purge_days).where(
+            SafeguardingSettings.trust_id == b.trust.id)).all())
     return (sorted(audit), sorted(schools), sorted(memberships), sorted(emails),
             [c.name for c in b.trust.clusters], b.trust.requires_nomination_approval,
             b.endorsement.status, sorted(keys), sorted(entries), sorted(listed), sorted(checks),
             sorted(status_checks), sorted(training), policies, sorted(grants),
-            *(sorted(rows) for rows in tutoring))
+            *(sorted(rows) for rows in tutoring), *(sorted(rows) for rows in safeguarding_state))
 
 
 # --- the route-level guarantee --------------------------------------------------------------
@@ -516,6 +590,8 @@ def test_a_programme_admin_sees_every_trusts_pages(app, db_session, client, sign
             assert response.status_code == 302, where
         elif endpoint in API_KEY_ENDPOINTS:
             assert response.status_code == 401, where  # an API key, not a session
+        elif endpoint in ADMIN_SAFEGUARDING:
+            assert response.status_code == ADMIN_SAFEGUARDING[endpoint], where
         else:
             assert response.status_code == 200, where
 
@@ -657,7 +733,8 @@ def test_no_person_or_role_of_trust_b_is_in_reach(db_session, client, sign_in, w
     b = world.b
     memberships = db_session.scalars(select(Membership).where(
         Membership.trust_id == b.trust.id)).all()
-    assert len(memberships) == 7  # five staff, the tutor in training, the endorsed tutor
+    # Eight staff (three of them for safeguarding), the tutor in training, the endorsed tutor.
+    assert len(memberships) == 10
     for person in b.people.values():
         assert _status(client, f"/users/{person.id}") == 404, person.name
     for school in (b.school, b.sibling):

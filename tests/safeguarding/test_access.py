@@ -69,7 +69,7 @@ def test_every_opening_is_recorded(db_session):
     concern = raise_about_child(world)
     access.record_opening(concern, world.dsl)
     access.record_opening(concern, world.trust_lead, what="pdf")
-    log = access.access_log(world.trust.id)
+    log = access.access_log(world.trust.id, reader=world.trust_lead)
     assert [(v.user_id, v.what) for v in log] == [(world.trust_lead.id, "pdf"),
                                                    (world.dsl.id, "opened")]
     with pytest.raises(PermissionError):
