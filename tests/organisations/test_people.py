@@ -195,7 +195,8 @@ def _scopes(db_session) -> dict[str, dict]:
 
 FITTING = {Role.PROGRAMME_ADMIN: "platform", Role.CENTRAL_TEAM: "trust", Role.TRUSTEE: "trust",
            Role.CLUSTER_LEAD: "cluster", Role.SCHOOL_LEADER: "school", Role.TUTOR: "school",
-           Role.TUTORING_LEAD: "school",
+           Role.TUTORING_LEAD: "school", Role.DSL: "school", Role.DEPUTY_DSL: "school",
+           Role.TRUST_SAFEGUARDING_LEAD: "trust",
            Role.PROVIDER: "provider"}
 
 
