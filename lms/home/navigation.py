@@ -106,5 +106,15 @@ def _may_raise_concern() -> bool:
 def init_app(app) -> None:
     @app.context_processor
     def _template_globals():
-        return {"Role": Role, "nav_items": navigation(), "training_window": training_window(),
-                "may_raise_concern": _may_raise_concern()}
+        # Worked out once per request: an email rendered during a request (a concern's alerts,
+        # two templates for each person told) needs none of it, and must not pay for it.
+        from flask import g, has_request_context
+
+        if not has_request_context():
+            return {"Role": Role, "nav_items": [], "training_window": None,
+                    "may_raise_concern": False}
+        if "page_globals" not in g:
+            g.page_globals = {"Role": Role, "nav_items": navigation(),
+                              "training_window": training_window(),
+                              "may_raise_concern": _may_raise_concern()}
+        return g.page_globals
