@@ -72,21 +72,29 @@ def create_app(config: dict | None = None) -> Flask:
     import lms.accounts.two_factor_views  # noqa: F401
     import lms.accounts.views  # noqa: F401
     import lms.audit.tasks  # noqa: F401
+    import lms.feedback.tasks  # noqa: F401
+    import lms.feedback.views  # noqa: F401
     import lms.home.views  # noqa: F401
     import lms.insight.audit_views  # noqa: F401
     import lms.insight.record_views  # noqa: F401
     import lms.insight.report_views  # noqa: F401
     import lms.insight.tasks  # noqa: F401
     import lms.insight.views  # noqa: F401
+    import lms.library.tasks  # noqa: F401
+    import lms.library.views  # noqa: F401
     import lms.notifications.policies  # noqa: F401
     import lms.notifications.tasks  # noqa: F401
     import lms.notifications.views  # noqa: F401
+    import lms.observations.tasks  # noqa: F401
+    import lms.observations.views  # noqa: F401
     import lms.organisations.policies  # noqa: F401
     import lms.organisations.views  # noqa: F401
     import lms.privacy.views  # noqa: F401
     import lms.programme.policies  # noqa: F401
     import lms.programme.tasks  # noqa: F401
     import lms.programme.views  # noqa: F401
+    import lms.research.tasks  # noqa: F401
+    import lms.research.views  # noqa: F401
     import lms.safeguarding.tasks  # noqa: F401
     import lms.safeguarding.views  # noqa: F401
     import lms.tutoring.api  # noqa: F401
@@ -105,6 +113,10 @@ def create_app(config: dict | None = None) -> Flask:
     from credentials.providers.api import api_bp
     from lms import events
     from lms.cli import register_cli
+    from lms.feedback import bp as feedback_bp
+    from lms.library import bp as library_bp
+    from lms.observations import bp as observations_bp
+    from lms.research import bp as research_bp
     from lms.safeguarding import bp as safeguarding_bp
     from lms.tutoring import bp as tutoring_bp
 
@@ -116,6 +128,10 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(api_bp)
     app.register_blueprint(tutoring_bp)
     app.register_blueprint(safeguarding_bp)
+    app.register_blueprint(observations_bp)
+    app.register_blueprint(library_bp)
+    app.register_blueprint(feedback_bp)
+    app.register_blueprint(research_bp)
     app.cli.add_command(credentials_cli)
     register_cli(app)
     app.cli.add_command(courses_cli)

@@ -1,0 +1,3 @@
+"""Feedback pages."""
+
+from lms.feedback import bp  # noqa: F401

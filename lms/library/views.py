@@ -1,0 +1,3 @@
+"""Library pages."""
+
+from lms.library import bp  # noqa: F401

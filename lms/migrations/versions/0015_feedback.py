@@ -1,0 +1,26 @@
+"""feedback: (to be written)
+
+Revision ID: 0015_feedback
+Revises: 0014_safeguarding
+Create Date: 2026-12-07 17:20:00.000000
+
+"""
+from alembic import op
+import sqlalchemy as sa
+
+import lms.platform.types
+
+
+# revision identifiers, used by Alembic.
+revision = '0015_feedback'
+down_revision = '0014_safeguarding'
+branch_labels = None
+depends_on = None
+
+
+def upgrade():
+    pass
+
+
+def downgrade():
+    pass

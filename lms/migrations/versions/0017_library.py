@@ -1,0 +1,26 @@
+"""library: (to be written)
+
+Revision ID: 0017_library
+Revises: 0016_observations
+Create Date: 2026-12-07 17:20:00.000000
+
+"""
+from alembic import op
+import sqlalchemy as sa
+
+import lms.platform.types
+
+
+# revision identifiers, used by Alembic.
+revision = '0017_library'
+down_revision = '0016_observations'
+branch_labels = None
+depends_on = None
+
+
+def upgrade():
+    pass
+
+
+def downgrade():
+    pass

@@ -1,0 +1,3 @@
+"""Observations pages."""
+
+from lms.observations import bp  # noqa: F401

@@ -1,0 +1,3 @@
+"""Research pages."""
+
+from lms.research import bp  # noqa: F401
