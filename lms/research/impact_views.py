@@ -1,0 +1,3 @@
+"""The training impact report's pages."""
+
+from lms.research import bp  # noqa: F401
