@@ -165,5 +165,7 @@ def rebuild_tutoring_totals() -> None:
 
 
 def register_cli(app: Flask) -> None:
-    for group in (audit_cli, users_cli, demo_cli, data_cli, tutoring_cli):
+    from lms.library.cli import library_cli
+
+    for group in (audit_cli, users_cli, demo_cli, data_cli, tutoring_cli, library_cli):
         app.cli.add_command(group)

@@ -116,7 +116,20 @@ def load(password: str) -> list[User] | None:
 
     load_tutoring(trust, provider, endorsed, domain=DOMAIN)
     load_safeguarding(trust)
+    load_after_training(trust)
     return users
+
+
+def load_after_training(trust: Trust) -> None:
+    """After training: observations, the library, feedback on the course and the leaders'
+    surveys, a pilot and research consent, each through its own domain's services."""
+    from lms.feedback.demo import load_demo as feedback
+    from lms.library.demo import load_demo as library
+    from lms.observations.demo import load_demo as observations
+    from lms.research.demo import load_demo as research
+
+    for load_part in (observations, library, feedback, research):
+        load_part(trust)
 
 
 def _enrol_two_factor(user: User) -> None:

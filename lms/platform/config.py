@@ -221,6 +221,9 @@ def build_config(instance_path: Path, overrides: dict | None = None) -> dict:
                 "purge-recorded-safeguarding-accounts": {
                     "task": "safeguarding.tasks.purge_recorded_accounts",
                     "schedule": crontab(hour=2, minute=47)},
+                # School leaders' surveys a set time after their tutor's endorsement.
+                "send-leader-surveys": {"task": "feedback.tasks.send_leader_surveys",
+                                        "schedule": crontab(hour=9, minute=13)},
             },
         },
         "MAIL_SERVER": os.environ.get("MAIL_SERVER") or None,

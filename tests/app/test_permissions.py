@@ -126,11 +126,17 @@ URL_ARGUMENTS = {
     "day": lambda w: clock.today().isoformat(),
     "concern_id": lambda w: w.b.concern_id,
     "review_id": lambda w: w.b.review_id,
+    "observation_id": lambda w: w.b.observation_id,
+    "survey_id": lambda w: w.b.survey_id,
+    "pilot_id": lambda w: w.b.pilot_id,
+    "module": lambda w: "course",
+    "pathway": lambda w: "primary",
 }
 
 #: Arguments that name an object of trust B (the rest only shape the URL).
 OBJECT_ARGUMENTS = set(URL_ARGUMENTS) - {"topic", "position", "number", "token", "filename",
-                                         "change", "slug", "section", "fmt", "day"}
+                                         "change", "slug", "section", "fmt", "day",
+                                         "module", "pathway"}
 
 PROGRAMME_FORM = {
     "name": "Planted Programme", "subject": "maths", "delivery_model": "small_group",
@@ -228,6 +234,13 @@ ADMIN_SAFEGUARDING = {
     "safeguarding.access_log": 404,  # the trust safeguarding lead's alone
     "safeguarding.settings": 404,
     "safeguarding.school_safeguarding": 404,
+    # After training: what is one person's own stays theirs.
+    "feedback.rate": 403,  # the enrolment's tutor alone rates their course
+    "feedback.survey": 404,  # the school leader it was sent to alone answers it
+    "library.index": 403,  # only endorsed tutors have a library
+    "library.unit": 403,
+    "library.resource": 403,
+    "observations.record_observation": 403,  # recorded by the school's own staff
 }
 
 ROLES_OF_A = ["central_team", "trustee", "cluster_lead", "school_leader", "tutoring_lead",
@@ -263,6 +276,9 @@ class TrustSide:
     group_id: int = 0
     concern_id: int = 0
     review_id: int = 0
+    observation_id: int = 0
+    survey_id: int = 0
+    pilot_id: int = 0
     endorsement: Endorsement | None = None
     staff_ids: set[int] = field(default_factory=set)
 
@@ -363,6 +379,21 @@ def _side(db_session, prefix: str, urn_base: int) -> TrustSide:
                                             reason=f"{prefix} planted suspension")
     db_session.flush()
     side.concern_id, side.review_id = concern.id, review.id
+    # After training: an observation of the group, the leader's survey about the endorsed
+    # tutor, a pilot of the programme against the sibling school.
+    from lms.feedback.models import LeaderSurvey
+    from tests.observations_factory import observe
+    from tests.research_factory import make_pilot
+
+    side.observation_id = observe(group, people["tutoring_lead"]).id
+    survey = LeaderSurvey(endorsement_id=side.endorsement.id, leader_id=leader.id,
+                          school_id=school.id, trust_id=trust.id, tutor_id=tutor.id,
+                          pathway=side.endorsement.pathway, course_version="planted")
+    db_session.add(survey)
+    db_session.flush()
+    side.survey_id = survey.id
+    side.pilot_id = make_pilot(trust, programme, comparison_schools=[sibling],
+                               name=f"{prefix} pilot").id
     side.staff_ids = {p.id for p in people.values()}
     return side
 
