@@ -15,7 +15,7 @@ from dataclasses import dataclass, fields
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import delete, func, inspect, or_, select
+from sqlalchemy import delete, func, inspect, or_, select, update
 from sqlalchemy.orm import aliased
 
 from assessments.attempts.models import Adjustment, Attempt, AttemptStatus
@@ -431,6 +431,18 @@ def erase_person(user: User, *, reason: str, actor: User | None) -> ErasureRepor
     from lms.safeguarding.models import ConcernDraft
 
     db.session.execute(delete(ConcernDraft).where(ConcernDraft.user_id == user.id))
+    # Words about them (an observer's notes) or by them (their comments on the course) go;
+    # the scores and ratings stay, naming nobody, as results do.
+    from lms.feedback.models import ModuleRating
+    from lms.observations.models import Observation, ObservationScore
+
+    observed = select(Observation.id).where(Observation.tutor_id == user.id)
+    db.session.execute(update(Observation).where(Observation.tutor_id == user.id)
+                       .values(comment="", next_step=""))
+    db.session.execute(update(ObservationScore).where(
+        ObservationScore.observation_id.in_(observed)).values(note=""))
+    db.session.execute(update(ModuleRating).where(ModuleRating.user_id == user.id)
+                       .values(comment=""))
 
     from lms.organisations.people import end_membership
     from lms.programme.nominations import withdraw_nomination

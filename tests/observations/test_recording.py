@@ -209,3 +209,17 @@ def test_the_audit_log_names_the_scores_but_never_the_notes(db_session):
     assert entry.changes["scores"][1] == scores()
     text = str(entry.changes) + str(entry.reason)
     assert "Private" not in text and "private" not in text
+
+
+def test_erasing_the_tutor_keeps_the_scores_and_drops_the_words_about_them(db_session):
+    from lms.platform.roles import Role
+    from lms.privacy.services import erase_person
+
+    world = make_observed_school()
+    observation = observe(world.group, world.leader, notes={"checks_understanding": "Rushed"},
+                          comment="Warm with the pupils")
+    erase_person(world.group.tutor, reason="Request 12", actor=make_member(Role.PROGRAMME_ADMIN))
+    db_session.refresh(observation)
+    assert observation.comment == "" and observation.next_step == ""
+    assert {s.note for s in observation.scores} == {""}
+    assert len(observation.scores) == 8
