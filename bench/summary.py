@@ -13,7 +13,7 @@ import sys
 BENCHMARKS = ["bench.nomination_import", "bench.lesson_page", "bench.testwise",
               "bench.assessment_load",
               "bench.credentials", "bench.register", "bench.dashboards", "bench.tutoring",
-              "bench.safeguarding"]
+              "bench.safeguarding", "bench.research"]
 LINE = re.compile(
     r"^bench: (?P<name>\S+) = (?P<value>[-\d.]+) (?P<unit>\S+) "
     r"\(target (?P<op><=|>=|==) (?P<target>[-\d.]+)\)$"
