@@ -44,6 +44,7 @@ def navigation() -> list[tuple[str, str]]:
     items += [("Tutoring" if len(tutoring) == 1 else f"Tutoring at {school.name}",
                url_for("tutoring.school_tutoring", school_id=school_id))
               for school_id, school in tutoring.items()]
+    items += _after_training_links()
     items += _safeguarding_links()
     items += [("Account", url_for("lms.account"))]
     seen: set[str] = set()
@@ -53,6 +54,18 @@ def navigation() -> list[tuple[str, str]]:
             seen.add(href)
             unique.append((label, href))
     return unique
+
+
+def _after_training_links() -> list[tuple[str, str]]:
+    """An endorsed tutor's library, and a tutor's observations."""
+    from flask import url_for
+
+    from lms.library.policies import may_use_library
+
+    if not current_user.has_role(Role.TUTOR):
+        return []
+    items = [("Library", url_for("library.index"))] if may_use_library(current_user) else []
+    return items + [("Observations", url_for("observations.my_observations"))]
 
 
 def _safeguarding_links() -> list[tuple[str, str]]:
