@@ -49,6 +49,9 @@ ENVIRONMENT: dict[str, str] = {
     "LESSON_TIME_PERCENT": "the share of a lesson's computed minutes a tutor must spend on it "
                            "before it counts as complete, or as revisited after a failed "
                            "attempt (default 40)",
+    "CONTENT_SOURCE_URL": "where the course content's files can be read, e.g. "
+                          "https://git.example.org/tutors/platform/blob/main/ (the content "
+                          "report links each lesson's file there; unset, it shows the path)",
     "LOG_LEVEL": "logging level (default INFO)",
 }
 
@@ -247,6 +250,7 @@ def build_config(instance_path: Path, overrides: dict | None = None) -> dict:
         "DASHBOARD_MAX_AGE_SECONDS": _env_int("DASHBOARD_MAX_AGE_SECONDS",
                                               0 if env_name == "testing" else 120),
         "LESSON_TIME_PERCENT": _env_int("LESSON_TIME_PERCENT", 40),
+        "CONTENT_SOURCE_URL": os.environ.get("CONTENT_SOURCE_URL") or None,
         "SIGN_IN_SLOW_AFTER": 5,
         "SIGN_IN_MAX_FAILURES": _env_int("SIGN_IN_MAX_FAILURES", 10),
         "SIGN_IN_LOCK": timedelta(minutes=_env_int("SIGN_IN_LOCK_MINUTES", 15)),

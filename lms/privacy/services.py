@@ -433,7 +433,7 @@ def erase_person(user: User, *, reason: str, actor: User | None) -> ErasureRepor
     db.session.execute(delete(ConcernDraft).where(ConcernDraft.user_id == user.id))
     # Words about them (an observer's notes) or by them (their comments on the course) go;
     # the scores and ratings stay, naming nobody, as results do.
-    from lms.feedback.models import ModuleRating
+    from lms.feedback.models import LeaderSurvey, ModuleRating
     from lms.observations.models import Observation, ObservationScore
 
     observed = select(Observation.id).where(Observation.tutor_id == user.id)
@@ -443,6 +443,10 @@ def erase_person(user: User, *, reason: str, actor: User | None) -> ErasureRepor
         ObservationScore.observation_id.in_(observed)).values(note=""))
     db.session.execute(update(ModuleRating).where(ModuleRating.user_id == user.id)
                        .values(comment=""))
+    # A leader's survey about them, or by them: the answers stay, the words go.
+    db.session.execute(update(LeaderSurvey).where(
+        or_(LeaderSurvey.tutor_id == user.id, LeaderSurvey.leader_id == user.id),
+        LeaderSurvey.missing.is_not(None)).values(missing=""))
 
     from lms.organisations.people import end_membership
     from lms.programme.nominations import withdraw_nomination

@@ -187,3 +187,15 @@ def test_the_report_page_csv_and_comments_for_an_admin(world, db_session, sign_i
     comments = client.get("/programme/content-report/primary/module-1/comments")
     assert "Much better" in comments.get_data(as_text=True)
     assert client.get("/programme/content-report/nowhere/module-1/comments").status_code == 404
+
+
+def test_a_lessons_file_links_to_where_the_content_is_kept_when_that_is_set(
+        world, app, db_session, sign_in):
+    client = sign_in(make_member(Role.PROGRAMME_ADMIN))
+    app.config["CONTENT_SOURCE_URL"] = "https://git.example.org/tutors/blob/main/"
+    try:
+        page = client.get("/programme/content-report").get_data(as_text=True)
+    finally:
+        app.config["CONTENT_SOURCE_URL"] = None
+    assert ('href="https://git.example.org/tutors/blob/main/'
+            'courses/content/modules/module-1/01-lesson-1.md"') in page

@@ -196,3 +196,17 @@ def test_the_central_team_sets_the_delay_on_a_page(db_session, sign_in, app):
     other = sign_in(leader)
     assert other.get(url).status_code == 404
     assert db_session.scalar(select(func.count(LeaderSurvey.id))) == 0
+
+
+@pytest.mark.parametrize("erased", ["tutor", "leader"])
+def test_erasing_the_tutor_or_the_leader_keeps_the_answers_and_drops_the_words(
+        db_session, sent, erased):
+    from lms.privacy.services import erase_person
+
+    survey, leader, _ = sent
+    surveys.answer(survey, leader, practice_changed="4", missing="Struggles with Year 9 set 4",
+                   would_nominate="yes")
+    person = survey.tutor if erased == "tutor" else leader
+    erase_person(person, reason="Request 7", actor=make_member(Role.PROGRAMME_ADMIN))
+    db_session.refresh(survey)
+    assert survey.missing == "" and survey.practice_changed == 4 and survey.would_nominate
